@@ -1,0 +1,24 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {success} from '../../cli/output.js'
+import {loadSampleData, type SampleDataResult} from '../../engine/domain/seed/sample-data.js'
+
+export default class DbSeed extends BaseCommand<typeof DbSeed> {
+  static override summary = 'Load sample users, strategies and orders (does nothing if they exist).'
+  static override examples = ['<%= config.bin %> db seed', '<%= config.bin %> db seed --orders 500']
+
+  static override flags = {
+    orders: Flags.integer({default: 40, min: 6, max: 100_000, description: 'How many sample orders (spread over every status).'}),
+  }
+
+  async run(): Promise<SampleDataResult> {
+    const engine = await this.engine()
+    const result = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor(), {orders: this.flags.orders})
+    this.log(
+      result.created
+        ? success(`Loaded sample data: ${result.users} users, ${result.strategies} strategies, ${result.orders} orders, ${result.fills} fills.`)
+        : 'Sample data is already loaded; nothing changed.',
+    )
+    return result
+  }
+}

@@ -1,0 +1,52 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {readPassword} from '../cli/flags.js'
+import {success} from '../cli/output.js'
+import {loadSampleData, type SampleDataResult} from '../engine/domain/seed/sample-data.js'
+import {migrateLatest} from '../engine/store/index.js'
+
+interface InitResult {
+  database: string
+  backend: string
+  migrations_applied: string[]
+  admin?: {user_id: string; username: string}
+  sample_data?: SampleDataResult
+}
+
+export default class Init extends BaseCommand<typeof Init> {
+  static override summary = 'Create the database, apply migrations, and optionally an admin and sample data.'
+  static override description = 'Safe to run again: existing data is kept, and sample data is loaded only once.'
+  static override examples = [
+    '<%= config.bin %> init --sample-data',
+    'echo "$ADMIN_PASS" | <%= config.bin %> init --admin-username admin --admin-password-stdin --admin-email admin@example.com',
+  ]
+
+  static override flags = {
+    'sample-data': Flags.boolean({description: 'Load sample users, strategies (momentum, arbitrage, grid) and orders in every status.'}),
+    'admin-username': Flags.string({description: 'Also create an administrator with this username.'}),
+    'admin-password': Flags.string({dependsOn: ['admin-username'], description: 'Password of that administrator.'}),
+    'admin-password-stdin': Flags.boolean({dependsOn: ['admin-username'], description: "Read the administrator's password from standard input."}),
+    'admin-email': Flags.string({dependsOn: ['admin-username'], description: 'Email of that administrator.'}),
+  }
+
+  async run(): Promise<InitResult> {
+    const f = this.flags
+    const adminPassword = f['admin-username'] ? await readPassword(f, 'admin-password') : undefined
+    const engine = await this.engine({create: true, requireSchema: false})
+    const applied = await migrateLatest(engine.db.knex)
+    const result: InitResult = {database: engine.db.label, backend: engine.db.client, migrations_applied: applied}
+    this.log(success(`Database ready: ${engine.db.label} (${applied.length} migration(s) applied).`))
+    if (f['admin-username']) {
+      const admin = await engine.users.createAdmin({username: f['admin-username'], password: adminPassword!, email: f['admin-email']}, this.actor())
+      result.admin = {user_id: admin.user_id, username: admin.username}
+      this.log(success(`Administrator ${admin.username} (${admin.user_id}) created.`))
+    }
+    if (f['sample-data']) {
+      result.sample_data = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor())
+      const s = result.sample_data
+      this.log(s.created ? success(`Sample data: ${s.users} users, ${s.strategies} strategies, ${s.orders} orders, ${s.fills} fills.`) : 'Sample data already present.')
+    }
+    this.log('Next: `ordermon user list`')
+    return result
+  }
+}

@@ -1,0 +1,30 @@
+/** Built-in defaults: the bottom layer. Values follow the manual's sample configuration files. */
+export const defaults = {
+  env: 'development',
+  home: './.ordermon',
+  debug: false,
+  server: {host: '127.0.0.1', port: 8000, workers: 4, timeout: 30, ssl: {enabled: false}},
+  database: {
+    port: 3306,
+    charset: 'utf8mb4',
+    connect_timeout_ms: 5000,
+    pool: {size: 20, max_overflow: 30, timeout: 30, recycle: 3600},
+  },
+  redis: {port: 6379, db: 0, key_prefix: 'ordermon:', pool: {size: 20, timeout: 5}},
+  cache: {default_ttl: 3600, max_size: 1_000_000},
+  logging: {level: 'info', retention_days: 7},
+  monitoring: {enabled: true, scan_interval: 10},
+  security: {password_min_length: 8, password_max_length: 128},
+  order: {
+    max_concurrent: 10_000,
+    timeout: 30,
+    retry_attempts: 3,
+    validation: {min_quantity: 1, max_quantity: 1_000_000, min_price: 0.01, max_price: 10_000},
+  },
+  strategy: {
+    max_per_user: 10,
+    default_timeout: 300,
+    risk_management: {max_daily_loss: 10_000, max_drawdown: 0.2, position_limit: 100_000},
+  },
+  notification: {alerts: []},
+}

@@ -1,0 +1,143 @@
+import {z} from 'zod'
+
+// Environment variables and .env files only carry strings; these accept both forms so one schema
+// validates YAML, .env and process environment alike.
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+    z.number({invalid_type_error: 'expected a whole number'}).int('expected a whole number').min(min).max(max),
+  )
+const num = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    z.number({invalid_type_error: 'expected a number'}).min(min).max(max),
+  )
+const bool = () =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v
+    const s = v.trim().toLowerCase()
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true
+    if (['0', 'false', 'no', 'off'].includes(s)) return false
+    return v
+  }, z.boolean({invalid_type_error: 'expected true or false'}))
+const str = () => z.string().min(1, 'must not be empty')
+
+export const environments = ['development', 'testing', 'production'] as const
+export const logLevels = ['error', 'warn', 'info', 'debug'] as const
+
+export const configSchema = z
+  .object({
+    env: z.enum(environments),
+    home: str(),
+    debug: bool(),
+    server: z
+      .object({
+        host: str(),
+        port: int(1, 65535),
+        workers: int(1, 256),
+        timeout: int(1, 3600),
+        ssl: z.object({enabled: bool(), cert_file: str().optional(), key_file: str().optional()}).strict(),
+      })
+      .strict(),
+    database: z
+      .object({
+        client: z.enum(['sqlite', 'mysql']).optional(),
+        url: str().optional(),
+        filename: str().optional(),
+        host: str().optional(),
+        port: int(1, 65535),
+        name: str().optional(),
+        user: str().optional(),
+        password: z.string().optional(),
+        charset: str(),
+        socket_path: str().optional(),
+        connect_timeout_ms: int(100, 120_000),
+        pool: z
+          .object({size: int(1, 1000), max_overflow: int(0, 1000), timeout: int(1, 3600), recycle: int(1, 86_400)})
+          .strict(),
+      })
+      .strict(),
+    redis: z
+      .object({
+        url: str().optional(),
+        host: str().optional(),
+        port: int(1, 65535),
+        password: z.string().optional(),
+        db: int(0, 255),
+        key_prefix: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only'),
+        pool: z.object({size: int(1, 1000), timeout: int(1, 3600)}).strict(),
+      })
+      .strict(),
+    cache: z.object({default_ttl: int(1, 31_536_000), max_size: int(1, 1_000_000_000)}).strict(),
+    logging: z
+      .object({level: z.enum(logLevels), dir: str().optional(), retention_days: int(1, 3650)})
+      .strict(),
+    monitoring: z.object({enabled: bool(), scan_interval: num(0.01, 3600)}).strict(),
+    security: z.object({password_min_length: int(6, 128), password_max_length: int(8, 1024)}).strict(),
+    order: z
+      .object({
+        max_concurrent: int(1, 10_000_000),
+        timeout: int(1, 86_400),
+        retry_attempts: int(0, 100),
+        validation: z
+          .object({
+            min_quantity: num(0, 1e15),
+            max_quantity: num(0, 1e15),
+            min_price: num(0, 1e15),
+            max_price: num(0, 1e15),
+          })
+          .strict(),
+      })
+      .strict(),
+    strategy: z
+      .object({
+        max_per_user: int(1, 100_000),
+        default_timeout: int(1, 86_400),
+        risk_management: z
+          .object({max_daily_loss: num(0, 1e15), max_drawdown: num(0, 1), position_limit: num(0, 1e15)})
+          .strict(),
+      })
+      .strict(),
+    notification: z
+      .object({
+        email: z
+          .object({
+            smtp_server: str().optional(),
+            smtp_port: int(1, 65535).optional(),
+            username: z.string().optional(),
+            password: z.string().optional(),
+            from: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        sms: z
+          .object({provider: z.string().optional(), access_key: z.string().optional(), secret_key: z.string().optional()})
+          .strict()
+          .optional(),
+        webhook: z.object({url: z.string().url().optional(), secret: z.string().optional()}).strict().optional(),
+        alerts: z
+          .array(
+            z
+              .object({
+                name: str(),
+                condition: str(),
+                recipients: z.array(z.union([z.string(), z.number()])).default([]),
+                channels: z.array(z.string()).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.order.validation.min_quantity > c.order.validation.max_quantity)
+      ctx.addIssue({code: 'custom', path: ['order', 'validation', 'min_quantity'], message: 'must not exceed max_quantity'})
+    if (c.order.validation.min_price > c.order.validation.max_price)
+      ctx.addIssue({code: 'custom', path: ['order', 'validation', 'min_price'], message: 'must not exceed max_price'})
+    if (c.security.password_min_length > c.security.password_max_length)
+      ctx.addIssue({code: 'custom', path: ['security', 'password_min_length'], message: 'must not exceed password_max_length'})
+  })
+
+export type OrdermonConfig = z.infer<typeof configSchema>

@@ -1,0 +1,48 @@
+import {loadConfig, type LoadedConfig, type LoadOptions} from './config/index.js'
+import type {Actor} from './domain/context.js'
+import {UserService} from './domain/users/service.js'
+import {OrdermonError} from './errors.js'
+import {openDatabase, pendingCount, Store, type Database} from './store/index.js'
+
+/**
+ * The engine library's front door: configuration, database and services in one handle. The CLI, the
+ * daemon and the REST API each open one and call the same services.
+ */
+export interface Engine {
+  loaded: LoadedConfig
+  db: Database
+  store: Store
+  users: UserService
+  close(): Promise<void>
+}
+
+export interface OpenEngineOptions extends LoadOptions {
+  loaded?: LoadedConfig
+  /** Create the database when missing (init, db migrate). */
+  create?: boolean
+  /** Refuse to work on a database whose schema is behind this version of ordermon. Default true. */
+  requireSchema?: boolean
+}
+
+export async function openEngine(options: OpenEngineOptions = {}): Promise<Engine> {
+  const loaded = options.loaded ?? loadConfig(options)
+  const db = await openDatabase(loaded, {create: options.create})
+  try {
+    if (options.requireSchema ?? true) {
+      const pending = await pendingCount(db.knex)
+      if (pending > 0)
+        throw new OrdermonError('databaseUnavailable', `The database at ${db.label} is not initialised (${pending} migration(s) pending).`, {
+          hint: 'Run `ordermon init` for a new database, or `ordermon db migrate` after an upgrade.',
+        })
+    }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+  const store = Store.over(db)
+  const deps = {store, config: loaded.config}
+  return {loaded, db, store, users: new UserService(deps), close: () => db.close()}
+}
+
+export type {Actor}
+export {loadConfig, type LoadedConfig}

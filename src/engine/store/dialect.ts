@@ -1,0 +1,108 @@
+import type {Knex} from 'knex'
+
+/**
+ * Every difference between MySQL/MariaDB and SQLite lives here, so repositories and migrations read
+ * the same on both.
+ *
+ * Time: MySQL stores TIMESTAMP(3) (an instant, UTC on our sessions) and maintains updated_at with
+ * ON UPDATE; SQLite has no time type, so we store 'YYYY-MM-DD HH:MM:SS.SSS' UTC text (sortable,
+ * readable in the sqlite3 shell) and a trigger maintains updated_at.
+ */
+export type DbClient = 'mysql' | 'sqlite'
+
+const SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f','now')"
+
+export class Dialect {
+  constructor(readonly client: DbClient) {}
+
+  /** SQL expression for the current time with millisecond precision. */
+  nowSql(): string {
+    return this.client === 'mysql' ? 'CURRENT_TIMESTAMP(3)' : SQLITE_NOW
+  }
+
+  now(knex: Knex): Knex.Raw {
+    return knex.raw(this.nowSql())
+  }
+
+  /** A JS Date as a value this database stores in a timestamp column. */
+  toDb(date: Date): Date | string {
+    return this.client === 'mysql' ? date : date.toISOString().replace('T', ' ').replace('Z', '')
+  }
+
+  /** A timestamp column value as an ISO-8601 UTC string (or null). */
+  toIso(value: unknown): string | null {
+    if (value === null || value === undefined) return null
+    if (value instanceof Date) return value.toISOString()
+    const s = String(value)
+    return s.includes('T') ? s : `${s.replace(' ', 'T')}Z`
+  }
+
+  /** JSON columns come back as text on SQLite and on MariaDB (where JSON is LONGTEXT). */
+  fromJson<T>(value: unknown, fallback: T): T {
+    if (value === null || value === undefined || value === '') return fallback
+    if (typeof value !== 'string') return value as T
+    try {
+      return JSON.parse(value) as T
+    } catch {
+      return fallback
+    }
+  }
+
+  toJson(value: unknown): string | null {
+    return value === undefined || value === null ? null : JSON.stringify(value)
+  }
+
+  /** Escapes LIKE wildcards so a search for "50%" or "a_b" matches literally (with ESCAPE '\\'). */
+  likeContains(term: string): string {
+    return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    const e = error as {code?: string; errno?: number}
+    return e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  }
+
+  isMissingTable(error: unknown): boolean {
+    const e = error as {code?: string; message?: string}
+    return e?.code === 'ER_NO_SUCH_TABLE' || /no such table/i.test(e?.message ?? '')
+  }
+}
+
+/** Column helpers for migrations: timestamps and the updated_at maintenance that raw SQL also gets. */
+export const schema = {
+  createdAt(knex: Knex, t: Knex.CreateTableBuilder, client: DbClient, name = 'created_at'): void {
+    if (client === 'mysql') t.specificType(name, 'TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)')
+    else t.text(name).notNullable().defaultTo(knex.raw(`(${SQLITE_NOW})`))
+  },
+
+  updatedAt(knex: Knex, t: Knex.CreateTableBuilder, client: DbClient): void {
+    if (client === 'mysql') t.specificType('updated_at', 'TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)')
+    else t.text('updated_at').notNullable().defaultTo(knex.raw(`(${SQLITE_NOW})`))
+  },
+
+  nullableTime(t: Knex.CreateTableBuilder, client: DbClient, name: string): void {
+    if (client === 'mysql') t.specificType(name, 'TIMESTAMP(3) NULL DEFAULT NULL')
+    else t.text(name).nullable()
+  },
+
+  /**
+   * SQLite has no ON UPDATE: a trigger stamps updated_at after any UPDATE that did not set it itself
+   * (recursive triggers are off, so the inner UPDATE does not fire it again).
+   */
+  async addUpdatedAtTrigger(knex: Knex, client: DbClient, table: string): Promise<void> {
+    if (client !== 'sqlite') return
+    await knex.raw(
+      `CREATE TRIGGER trg_${table}_updated_at AFTER UPDATE ON ${table} FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at ` +
+        `BEGIN UPDATE ${table} SET updated_at = ${SQLITE_NOW} WHERE rowid = NEW.rowid; END`,
+    )
+  },
+
+  async dropUpdatedAtTrigger(knex: Knex, client: DbClient, table: string): Promise<void> {
+    if (client === 'sqlite') await knex.raw(`DROP TRIGGER IF EXISTS trg_${table}_updated_at`)
+  },
+}
+
+export function clientOf(knex: Knex): DbClient {
+  const c = String(knex.client.config.client)
+  return c === 'mysql2' || c === 'mysql' ? 'mysql' : 'sqlite'
+}

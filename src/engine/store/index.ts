@@ -1,0 +1,45 @@
+import type {Knex} from 'knex'
+import type {Database} from './connection.js'
+import type {Dialect} from './dialect.js'
+import {AuditRepo} from './repos/audit.js'
+import {EventRepo} from './repos/events.js'
+import {OrderRepo} from './repos/orders.js'
+import {SequenceRepo} from './repos/sequences.js'
+import {StrategyRepo} from './repos/strategies.js'
+import {UserRepo} from './repos/users.js'
+
+/** The repositories over one connection or one transaction. Only this folder writes SQL. */
+export class Store {
+  readonly users: UserRepo
+  readonly audit: AuditRepo
+  readonly events: EventRepo
+  readonly sequences: SequenceRepo
+  readonly strategies: StrategyRepo
+  readonly orders: OrderRepo
+
+  constructor(readonly knex: Knex, readonly dialect: Dialect) {
+    this.users = new UserRepo(knex, dialect)
+    this.audit = new AuditRepo(knex, dialect)
+    this.events = new EventRepo(knex, dialect)
+    this.sequences = new SequenceRepo(knex)
+    this.strategies = new StrategyRepo(knex, dialect)
+    this.orders = new OrderRepo(knex, dialect)
+  }
+
+  static over(db: Database): Store {
+    return new Store(db.knex, db.dialect)
+  }
+
+  /** Runs `work` in one transaction: the change, its audit row and its event commit together or not at all. */
+  async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.knex.transaction((trx) => work(new Store(trx, this.dialect)))
+  }
+}
+
+export {openDatabase, describeTarget, type Database} from './connection.js'
+export {migrateLatest, rollback, migrationStatus, pendingCount, type MigrationStatus} from './migrator.js'
+export * from './repos/users.js'
+export type {AuditRecord, AuditEntry} from './repos/audit.js'
+export type {NewEvent, StoredEvent} from './repos/events.js'
+export * from './repos/strategies.js'
+export * from './repos/orders.js'

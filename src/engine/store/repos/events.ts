@@ -1,0 +1,57 @@
+import type {Knex} from 'knex'
+import type {Dialect} from '../dialect.js'
+
+/** A state change as written to the outbox (`events`) in the same transaction as the change. */
+export interface NewEvent {
+  type: string
+  entity_type: 'user' | 'strategy' | 'order' | 'alert' | 'system'
+  entity_id: string
+  user_id?: string | null
+  payload?: Record<string, unknown>
+  source?: 'engine' | 'cli' | 'api' | 'sql'
+}
+
+export interface StoredEvent extends Required<Omit<NewEvent, 'payload'>> {
+  id: number
+  payload: Record<string, unknown>
+  created_at: string
+}
+
+export class EventRepo {
+  constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
+
+  async append(events: NewEvent | NewEvent[]): Promise<void> {
+    const list = Array.isArray(events) ? events : [events]
+    if (list.length === 0) return
+    await this.knex('events').insert(
+      list.map((e) => ({
+        type: e.type,
+        entity_type: e.entity_type,
+        entity_id: e.entity_id,
+        user_id: e.user_id ?? null,
+        payload: this.dialect.toJson(e.payload ?? {}),
+        source: e.source ?? 'engine',
+      })),
+    )
+  }
+
+  /** Events after an id, oldest first: the outbox relay's and the embedded live feed's read. */
+  async after(id: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.knex('events').where('id', '>', id).orderBy('id').limit(limit)
+    return rows.map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      entity_type: r.entity_type,
+      entity_id: r.entity_id,
+      user_id: r.user_id,
+      payload: this.dialect.fromJson(r.payload, {}),
+      source: r.source,
+      created_at: this.dialect.toIso(r.created_at)!,
+    }))
+  }
+
+  async forEntity(entityType: string, entityId: string): Promise<StoredEvent[]> {
+    const rows = await this.knex('events').where({entity_type: entityType, entity_id: entityId}).orderBy('id')
+    return rows.map((r) => ({...r, id: Number(r.id), payload: this.dialect.fromJson(r.payload, {}), created_at: this.dialect.toIso(r.created_at)!}))
+  }
+}
