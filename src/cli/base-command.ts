@@ -118,7 +118,14 @@ export function describeError(err: Error & {oclif?: {exit?: number}; code?: stri
   const line = raw.split('\n')[0]!.trim()
   const first = line.length > 300 ? `${line.slice(0, 300)}…` : line
   if (err instanceof Errors.CLIError || err.oclif?.exit === 2) {
-    return {code: ExitCode.invalidInput, kind: 'invalidInput', message: first.replace(/^Error: /, ''), hint: 'See --help for the flags.'}
+    // oclif's parse errors span lines ("Parsing --limit\n\tExpected an integer..."): fold them into one.
+    const folded = (err.message ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^See more help with/i.test(l) && !/^The following errors? occurred:?$/i.test(l))
+      .join(': ')
+      .replace(/^Error: /, '')
+    return {code: ExitCode.invalidInput, kind: 'invalidInput', message: folded, hint: 'See --help for the flags.'}
   }
   if (['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_SERVER_SHUTDOWN'].includes(err.code ?? '')) {
     return {code: ExitCode.databaseUnavailable, kind: 'databaseUnavailable', message: `Lost the database connection: ${first}.`, hint: 'Check that the database is running; nothing was half-written.'}

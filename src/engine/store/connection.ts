@@ -66,11 +66,15 @@ function mysqlConnection(config: LoadedConfig['config'], withDatabase: boolean):
   }
 }
 
+// knex prints pool and driver warnings straight to the console; we report failures ourselves, once.
+const quiet = {warn() {}, error() {}, deprecate() {}, debug() {}}
+
 function buildKnex(loaded: LoadedConfig, withDatabase = true): Knex {
   const {config, paths} = loaded
   if (config.database.client === 'sqlite') {
     return knexFactory({
       client: 'better-sqlite3',
+      log: quiet,
       connection: {filename: paths.sqliteFile!},
       useNullAsDefault: true,
       pool: {
@@ -90,6 +94,7 @@ function buildKnex(loaded: LoadedConfig, withDatabase = true): Knex {
   const pool = config.database.pool
   return knexFactory({
     client: 'mysql2',
+    log: quiet,
     connection: mysqlConnection(config, withDatabase),
     pool: {
       min: 0,

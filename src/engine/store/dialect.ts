@@ -52,10 +52,16 @@ export class Dialect {
     return value === undefined || value === null ? null : JSON.stringify(value)
   }
 
-  /** Escapes LIKE wildcards so a search for "50%" or "a_b" matches literally (with ESCAPE '\\'). */
+  /**
+   * Escapes LIKE wildcards so a search for "50%" or "a_b" matches literally. The escape character is
+   * '!' because a backslash means different things in MySQL and SQLite string literals.
+   */
   likeContains(term: string): string {
-    return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    return `%${term.replace(/[!%_]/g, (c) => `!${c}`)}%`
   }
+
+  /** `column LIKE ? ESCAPE '!'` for a pattern made by likeContains. */
+  readonly likeSql = "?? LIKE ? ESCAPE '!'"
 
   isUniqueViolation(error: unknown): boolean {
     const e = error as {code?: string; errno?: number}

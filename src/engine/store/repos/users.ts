@@ -136,9 +136,9 @@ export class UserRepo {
         const like = this.dialect.likeContains(filter.search)
         q.where((s) =>
           s
-            .whereRaw("?? LIKE ? ESCAPE '\\'", ['username', like])
-            .orWhereRaw("?? LIKE ? ESCAPE '\\'", ['name', like])
-            .orWhereRaw("?? LIKE ? ESCAPE '\\'", ['email', like])
+            .whereRaw(this.dialect.likeSql, ['username', like])
+            .orWhereRaw(this.dialect.likeSql, ['name', like])
+            .orWhereRaw(this.dialect.likeSql, ['email', like])
             .orWhere('user_id', filter.search),
         )
       }
