@@ -1,5 +1,7 @@
 import {loadConfig, type LoadedConfig, type LoadOptions} from './config/index.js'
 import type {Actor} from './domain/context.js'
+import {OrderService} from './domain/orders/service.js'
+import {StrategyService} from './domain/strategies/service.js'
 import {UserService} from './domain/users/service.js'
 import {OrdermonError} from './errors.js'
 import {openDatabase, pendingCount, Store, type Database} from './store/index.js'
@@ -13,6 +15,8 @@ export interface Engine {
   db: Database
   store: Store
   users: UserService
+  strategies: StrategyService
+  orders: OrderService
   close(): Promise<void>
 }
 
@@ -41,7 +45,15 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Engin
   }
   const store = Store.over(db)
   const deps = {store, config: loaded.config}
-  return {loaded, db, store, users: new UserService(deps), close: () => db.close()}
+  return {
+    loaded,
+    db,
+    store,
+    users: new UserService(deps),
+    strategies: new StrategyService(deps),
+    orders: new OrderService(deps),
+    close: () => db.close(),
+  }
 }
 
 export type {Actor}

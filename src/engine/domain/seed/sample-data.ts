@@ -110,7 +110,9 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
       const username = traders[i % traders.length]!
       const userId = ids[username]!
       const strategy = strategyRows.find((s) => s.user_id === userId && i % 3 !== 0)
-      const symbols = strategy?.type === 'grid' ? ['MSFT'] : ['AAPL', 'GOOGL', 'MSFT', 'TSLA']
+      // A strategy's orders are for its own symbols; manual orders for anything on the desk.
+      const params = strategy?.parameters as {symbols?: string[]; symbol?: string} | undefined
+      const symbols = params?.symbols ?? (params?.symbol ? [params.symbol] : ['AAPL', 'GOOGL', 'MSFT', 'TSLA'])
       const symbol = symbols[Math.floor(random() * symbols.length)]!
       const side = random() < 0.5 ? 'buy' : 'sell'
       const orderType = i % 5 === 0 ? 'market' : 'limit'

@@ -6,7 +6,35 @@ export const orderTypes = ['market', 'limit', 'stop', 'stop_limit'] as const
 export const timesInForce = ['GTC', 'IOC', 'FOK', 'DAY'] as const
 export const orderStatuses = ['pending', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'] as const
 export const openOrderStatuses = ['pending', 'partially_filled'] as const
+export const orderLogSources = ['engine', 'cli', 'api', 'sql'] as const
+export type OrderSide = (typeof orderSides)[number]
+export type OrderType = (typeof orderTypes)[number]
+export type TimeInForce = (typeof timesInForce)[number]
 export type OrderStatus = (typeof orderStatuses)[number]
+export type OrderLogSource = (typeof orderLogSources)[number]
+
+export interface Order {
+  order_id: string
+  client_order_id: string | null
+  user_id: string
+  strategy_id: string | null
+  symbol: string
+  side: OrderSide
+  order_type: OrderType
+  time_in_force: TimeInForce
+  quantity: number
+  price: number | null
+  stop_price: number | null
+  filled_quantity: number
+  remaining_quantity: number
+  avg_fill_price: number | null
+  status: OrderStatus
+  status_reason: string | null
+  version: number
+  created_at: string
+  updated_at: string
+  filled_at: string | null
+}
 
 export interface NewOrderRow {
   order_id: string
@@ -14,11 +42,12 @@ export interface NewOrderRow {
   user_id: string
   strategy_id?: string | null
   symbol: string
-  side: (typeof orderSides)[number]
-  order_type: (typeof orderTypes)[number]
-  time_in_force: (typeof timesInForce)[number]
+  side: OrderSide
+  order_type: OrderType
+  time_in_force: TimeInForce
   quantity: number
   price?: number | null
+  stop_price?: number | null
   filled_quantity?: number
   avg_fill_price?: number | null
   status: OrderStatus
@@ -34,8 +63,13 @@ export interface OrderLogRow {
   price?: number | null
   quantity?: number | null
   reason?: string | null
-  source: 'engine' | 'cli' | 'api' | 'sql'
+  source: OrderLogSource
   actor?: string | null
+}
+
+export interface OrderLog extends Required<OrderLogRow> {
+  id: number
+  at: string
 }
 
 export interface FillRow {
@@ -43,22 +77,80 @@ export interface FillRow {
   user_id: string
   strategy_id?: string | null
   symbol: string
-  side: 'buy' | 'sell'
+  side: OrderSide
   quantity: number
   price: number
   fee?: number
 }
 
+export interface Fill extends Required<FillRow> {
+  id: number
+  at: string
+}
+
+export interface OrderFilter {
+  user_id?: string
+  strategy_id?: string
+  status?: OrderStatus[]
+  symbol?: string
+  since?: Date
+  until?: Date
+  limit: number
+  offset: number
+}
+
+/** Columns an order transition may set; `version` always advances by one. */
+export interface OrderChange {
+  status?: OrderStatus
+  status_reason?: string | null
+  quantity?: number
+  price?: number | null
+  filled_quantity?: number
+  avg_fill_price?: number | null
+  filled_at?: Date | null
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
+
 export class OrderRepo {
   constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
 
+  toOrder(r: Record<string, unknown>): Order {
+    const quantity = Number(r.quantity)
+    const filled = Number(r.filled_quantity)
+    return {
+      order_id: String(r.order_id),
+      client_order_id: (r.client_order_id as string) ?? null,
+      user_id: String(r.user_id),
+      strategy_id: (r.strategy_id as string) ?? null,
+      symbol: String(r.symbol),
+      side: r.side as OrderSide,
+      order_type: r.order_type as OrderType,
+      time_in_force: r.time_in_force as TimeInForce,
+      quantity,
+      price: num(r.price),
+      stop_price: num(r.stop_price),
+      filled_quantity: filled,
+      remaining_quantity: +(quantity - filled).toFixed(8),
+      avg_fill_price: num(r.avg_fill_price),
+      status: r.status as OrderStatus,
+      status_reason: (r.status_reason as string) ?? null,
+      version: Number(r.version),
+      created_at: this.dialect.toIso(r.created_at)!,
+      updated_at: this.dialect.toIso(r.updated_at)!,
+      filled_at: this.dialect.toIso(r.filled_at),
+    }
+  }
+
   async insert(rows: NewOrderRow[]): Promise<void> {
     if (rows.length === 0) return
+    // Multi-row inserts need every column in every row (missing ones would become NULL).
     await this.knex('orders').insert(
       rows.map((r) => ({
         client_order_id: null,
         strategy_id: null,
         price: null,
+        stop_price: null,
         filled_quantity: 0,
         avg_fill_price: null,
         status_reason: null,
@@ -68,16 +160,126 @@ export class OrderRepo {
     )
   }
 
+  async find(orderId: string): Promise<Order | undefined> {
+    const r = await this.knex('orders').where({order_id: orderId}).first()
+    return r ? this.toOrder(r) : undefined
+  }
+
+  async findByClientId(userId: string, clientOrderId: string): Promise<Order | undefined> {
+    const r = await this.knex('orders').where({user_id: userId, client_order_id: clientOrderId}).first()
+    return r ? this.toOrder(r) : undefined
+  }
+
+  private filtered(f: Omit<OrderFilter, 'limit' | 'offset'>): Knex.QueryBuilder {
+    return this.knex('orders').where((q) => {
+      if (f.user_id) q.where('user_id', f.user_id)
+      if (f.strategy_id) q.where('strategy_id', f.strategy_id)
+      if (f.status?.length) q.whereIn('status', f.status)
+      if (f.symbol) q.where('symbol', f.symbol)
+      if (f.since) q.where('created_at', '>=', this.dialect.toDb(f.since))
+      if (f.until) q.where('created_at', '<', this.dialect.toDb(f.until))
+    })
+  }
+
+  async list(f: OrderFilter): Promise<{total: number; orders: Order[]}> {
+    const base = this.filtered(f)
+    const [{n}] = await base.clone().count({n: '*'})
+    const rows = await base.clone().orderBy('id', 'desc').limit(f.limit).offset(f.offset)
+    return {total: Number(n), orders: rows.map((r: Record<string, unknown>) => this.toOrder(r))}
+  }
+
+  /** Ids of matching orders after `afterId` (internal id), oldest first: how batch jobs walk a set. */
+  async idsAfter(f: Omit<OrderFilter, 'limit' | 'offset'>, afterId: number, limit: number): Promise<Array<{id: number; order_id: string}>> {
+    const rows = await this.filtered(f).where('id', '>', afterId).orderBy('id').limit(limit).select('id', 'order_id')
+    return rows.map((r: Record<string, unknown>) => ({id: Number(r.id), order_id: String(r.order_id)}))
+  }
+
+  async count(f: Omit<OrderFilter, 'limit' | 'offset'>): Promise<number> {
+    const [{n}] = await this.filtered(f).count({n: '*'})
+    return Number(n)
+  }
+
+  /** Locks rows for the rest of the transaction on MySQL; SQLite transactions already serialise writers. */
+  async findManyForUpdate(orderIds: string[]): Promise<Order[]> {
+    if (orderIds.length === 0) return []
+    const q = this.knex('orders').whereIn('order_id', orderIds)
+    const rows = await (this.dialect.client === 'mysql' ? q.forUpdate() : q)
+    return rows.map((r) => this.toOrder(r))
+  }
+
+  /**
+   * Applies a change only if the order is still at `version` (optimistic locking). Returns false when
+   * someone else changed it first; the caller re-reads and decides.
+   */
+  async updateIfVersion(orderId: string, version: number, change: OrderChange): Promise<boolean> {
+    const cols: Record<string, unknown> = {version: version + 1}
+    for (const [k, v] of Object.entries(change)) {
+      if (v === undefined) continue
+      cols[k] = k === 'filled_at' ? (v ? this.dialect.toDb(v as Date) : null) : v
+    }
+    const n = await this.knex('orders').where({order_id: orderId, version}).update(cols)
+    return n === 1
+  }
+
   async insertLogs(rows: OrderLogRow[]): Promise<void> {
-    // Multi-row inserts need every column in every row (missing ones would become NULL).
     if (rows.length)
-      await this.knex('order_logs').insert(
-        rows.map((r) => ({filled_delta: 0, price: null, quantity: null, reason: null, actor: null, ...r})),
-      )
+      await this.knex('order_logs').insert(rows.map((r) => ({filled_delta: 0, price: null, quantity: null, reason: null, actor: null, ...r})))
+  }
+
+  async logs(orderId: string): Promise<OrderLog[]> {
+    const rows = await this.knex('order_logs').where({order_id: orderId}).orderBy('id')
+    return rows.map((r) => ({
+      id: Number(r.id),
+      order_id: r.order_id,
+      from_status: r.from_status,
+      to_status: r.to_status,
+      filled_delta: Number(r.filled_delta),
+      price: num(r.price),
+      quantity: num(r.quantity),
+      reason: r.reason,
+      source: r.source,
+      actor: r.actor,
+      at: this.dialect.toIso(r.at)!,
+    }))
   }
 
   async insertFills(rows: FillRow[]): Promise<void> {
     if (rows.length) await this.knex('fills').insert(rows.map((r) => ({strategy_id: null, fee: 0, ...r})))
+  }
+
+  async fills(filter: {order_id?: string; strategy_id?: string; user_id?: string; since?: Date; until?: Date}): Promise<Fill[]> {
+    const rows = await this.knex('fills')
+      .where((q) => {
+        if (filter.order_id) q.where('order_id', filter.order_id)
+        if (filter.strategy_id) q.where('strategy_id', filter.strategy_id)
+        if (filter.user_id) q.where('user_id', filter.user_id)
+        if (filter.since) q.where('at', '>=', this.dialect.toDb(filter.since))
+        if (filter.until) q.where('at', '<', this.dialect.toDb(filter.until))
+      })
+      .orderBy('id')
+    return rows.map((r) => ({
+      id: Number(r.id),
+      order_id: r.order_id,
+      user_id: r.user_id,
+      strategy_id: r.strategy_id,
+      symbol: r.symbol,
+      side: r.side,
+      quantity: Number(r.quantity),
+      price: Number(r.price),
+      fee: Number(r.fee),
+      at: this.dialect.toIso(r.at)!,
+    }))
+  }
+
+  /** Order counts for performance figures: total, by status, quantities. */
+  async stats(filter: {strategy_id?: string; user_id?: string; since?: Date; until?: Date}): Promise<Array<{status: OrderStatus; n: number; quantity: number; filled: number}>> {
+    const rows = await this.filtered(filter)
+      .select('status')
+      .count({n: '*'})
+      .sum({quantity: 'quantity'})
+      .sum({filled: 'filled_quantity'})
+      .groupBy('status')
+    return rows.map((r: Record<string, any>) => ({status: r.status as OrderStatus, n: Number(r.n), quantity: Number(r.quantity ?? 0), filled: Number(r.filled ?? 0)}))
   }
 
   async countByStatus(): Promise<Record<string, number>> {

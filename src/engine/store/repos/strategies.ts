@@ -6,6 +6,24 @@ export const strategyStatuses = ['running', 'paused', 'stopped', 'error'] as con
 export type StrategyType = (typeof strategyTypes)[number]
 export type StrategyStatus = (typeof strategyStatuses)[number]
 
+export interface Strategy {
+  strategy_id: string
+  user_id: string
+  name: string
+  type: StrategyType
+  status: StrategyStatus
+  parameters: Record<string, unknown>
+  risk_management: Record<string, unknown>
+  schedule: Record<string, unknown> | null
+  module_path: string | null
+  status_reason: string | null
+  version: number
+  created_at: string
+  updated_at: string
+  started_at: string | null
+  stopped_at: string | null
+}
+
 export interface NewStrategyRow {
   strategy_id: string
   user_id: string
@@ -15,14 +33,56 @@ export interface NewStrategyRow {
   parameters: Record<string, unknown>
   risk_management: Record<string, unknown>
   schedule: Record<string, unknown> | null
+  module_path?: string | null
+}
+
+export interface StrategyPatch {
+  name?: string
+  status?: StrategyStatus
+  status_reason?: string | null
+  parameters?: Record<string, unknown>
+  risk_management?: Record<string, unknown>
+  schedule?: Record<string, unknown> | null
+  module_path?: string | null
+  started?: boolean
+  stopped?: boolean
+}
+
+export interface StrategyFilter {
+  user_id?: string
+  status?: StrategyStatus
+  type?: StrategyType
+  limit: number
+  offset: number
 }
 
 export class StrategyRepo {
   constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
 
+  private toStrategy(r: Record<string, unknown>): Strategy {
+    return {
+      strategy_id: String(r.strategy_id),
+      user_id: String(r.user_id),
+      name: String(r.name),
+      type: r.type as StrategyType,
+      status: r.status as StrategyStatus,
+      parameters: this.dialect.fromJson(r.parameters, {}),
+      risk_management: this.dialect.fromJson(r.risk_management, {}),
+      schedule: this.dialect.fromJson(r.schedule, null),
+      module_path: (r.module_path as string) ?? null,
+      status_reason: (r.status_reason as string) ?? null,
+      version: Number(r.version),
+      created_at: this.dialect.toIso(r.created_at)!,
+      updated_at: this.dialect.toIso(r.updated_at)!,
+      started_at: this.dialect.toIso(r.started_at),
+      stopped_at: this.dialect.toIso(r.stopped_at),
+    }
+  }
+
   async insert(row: NewStrategyRow): Promise<void> {
     await this.knex('strategies').insert({
       ...row,
+      module_path: row.module_path ?? null,
       parameters: this.dialect.toJson(row.parameters),
       risk_management: this.dialect.toJson(row.risk_management),
       schedule: this.dialect.toJson(row.schedule),
@@ -30,8 +90,52 @@ export class StrategyRepo {
     })
   }
 
+  async find(strategyId: string): Promise<Strategy | undefined> {
+    const r = await this.knex('strategies').where({strategy_id: strategyId}).first()
+    return r ? this.toStrategy(r) : undefined
+  }
+
+  async findForUpdate(strategyId: string): Promise<Strategy | undefined> {
+    const q = this.knex('strategies').where({strategy_id: strategyId})
+    const r = await (this.dialect.client === 'mysql' ? q.forUpdate() : q).first()
+    return r ? this.toStrategy(r) : undefined
+  }
+
   async exists(strategyId: string): Promise<boolean> {
     return Boolean(await this.knex('strategies').where({strategy_id: strategyId}).first('id'))
+  }
+
+  async countForUser(userId: string): Promise<number> {
+    const [{n}] = await this.knex('strategies').where({user_id: userId}).count({n: '*'})
+    return Number(n)
+  }
+
+  async list(f: StrategyFilter): Promise<{total: number; strategies: Strategy[]}> {
+    const base = this.knex('strategies').where((q) => {
+      if (f.user_id) q.where('user_id', f.user_id)
+      if (f.status) q.where('status', f.status)
+      if (f.type) q.where('type', f.type)
+    })
+    const [{n}] = await base.clone().count({n: '*'})
+    const rows = await base.clone().orderBy('id').limit(f.limit).offset(f.offset)
+    return {total: Number(n), strategies: rows.map((r) => this.toStrategy(r))}
+  }
+
+  /** Updates and bumps the version; `started`/`stopped` stamp the matching time column. */
+  async update(strategyId: string, patch: StrategyPatch): Promise<number> {
+    const {started, stopped, parameters, risk_management, schedule, ...rest} = patch
+    const cols: Record<string, unknown> = {...rest, version: this.knex.raw('?? + 1', ['version'])}
+    if (parameters !== undefined) cols.parameters = this.dialect.toJson(parameters)
+    if (risk_management !== undefined) cols.risk_management = this.dialect.toJson(risk_management)
+    if (schedule !== undefined) cols.schedule = this.dialect.toJson(schedule)
+    if (started) cols.started_at = this.dialect.now(this.knex)
+    if (stopped) cols.stopped_at = this.dialect.now(this.knex)
+    for (const k of Object.keys(cols)) if (cols[k] === undefined) delete cols[k]
+    return this.knex('strategies').where({strategy_id: strategyId}).update(cols)
+  }
+
+  async delete(strategyId: string): Promise<number> {
+    return this.knex('strategies').where({strategy_id: strategyId}).delete()
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {renderTable, wantsTable} from '../../cli/output.js'
+import {orderColumns} from '../../cli/views/orders.js'
+import type {OrderList} from '../../engine/domain/orders/service.js'
+import {orderStatuses} from '../../engine/store/index.js'
+
+export default class ListOrders extends BaseCommand<typeof ListOrders> {
+  static override summary = 'List orders, newest first.'
+  static override examples = [
+    '<%= config.bin %> order list --user-id U000001 --status pending',
+    '<%= config.bin %> order list --symbol AAPL --since 24h --page 2 --size 50',
+  ]
+
+  static override flags = {
+    'user-id': Flags.string({description: 'Only orders of this user.'}),
+    'strategy-id': Flags.string({description: 'Only orders of this strategy.'}),
+    status: Flags.string({options: [...orderStatuses], multiple: true, description: 'Only orders in this status (repeatable).'}),
+    symbol: Flags.string({description: 'Only orders for this symbol.'}),
+    since: Flags.string({description: 'Created since a date (YYYY-MM-DD, ISO time) or a span back from now (30m, 24h, 7d).'}),
+    page: Flags.integer({default: 1, min: 1, description: 'Page number.'}),
+    size: Flags.integer({default: 20, min: 1, max: 1000, description: 'Rows per page.'}),
+  }
+
+  async run(): Promise<OrderList> {
+    const f = this.flags
+    const engine = await this.engine()
+    const r = await engine.orders.list({user_id: f['user-id'], strategy_id: f['strategy-id'], status: f.status, symbol: f.symbol, since: f.since, page: f.page, size: f.size})
+    this.log(renderTable(orderColumns, r.orders))
+    if (wantsTable()) {
+      const from = r.total === 0 ? 0 : (r.page - 1) * r.size + 1
+      const to = Math.min(r.total, r.page * r.size)
+      this.logToStderr(`${from}-${to} of ${r.total} order(s)${to < r.total ? ` — next: --page ${r.page + 1}` : ''}`)
+    }
+    return r
+  }
+}

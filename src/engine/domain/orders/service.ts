@@ -1,0 +1,298 @@
+import {conflict, invalidInput, notFound} from '../../errors.js'
+import {
+  openOrderStatuses,
+  orderStatuses,
+  type Fill as FillRecord,
+  type Order,
+  type OrderLog,
+  type OrderStatus,
+  type Store,
+} from '../../store/index.js'
+import type {Actor, ServiceDeps} from '../context.js'
+import {formatOrderId} from '../ids.js'
+import {parseSince} from '../time.js'
+import {requireOneOf, show} from '../validate.js'
+import {applyChange, type Fill} from './lifecycle.js'
+import {validClientOrderId, validPrice, validQuantity, validSymbol, validTerms} from './rules.js'
+import {isOpen, isTerminal} from './state-machine.js'
+
+export interface CreateOrderOptions {
+  user_id: string
+  symbol: string
+  side: string
+  order_type?: string
+  quantity: string | number
+  price?: string | number
+  stop_price?: string | number
+  time_in_force?: string
+  strategy_id?: string
+  client_order_id?: string
+}
+
+export interface CreateOrderResult {
+  order: Order
+  /** True when client_order_id matched an existing order and nothing new was created. */
+  duplicate: boolean
+}
+
+export interface ListOrdersOptions {
+  user_id?: string
+  strategy_id?: string
+  status?: string | string[]
+  symbol?: string
+  since?: string
+  page?: number
+  size?: number
+}
+
+export interface OrderList {
+  total: number
+  page: number
+  size: number
+  orders: Order[]
+}
+
+export interface OrderDetails {
+  order: Order
+  history: OrderLog[]
+  fills: FillRecord[]
+}
+
+export interface BatchFilter {
+  user_id: string
+  status?: string | string[]
+  symbol?: string
+  strategy_id?: string
+}
+
+export interface BatchProgress {
+  total: number
+  done: number
+}
+
+export interface BatchResult {
+  matched: number
+  cancelled: number
+  /** Orders that left the open states on their own while the batch ran (filled meanwhile). */
+  skipped: number
+  interrupted: boolean
+}
+
+/** How many times a change is re-read and re-applied when another writer moved the order first. */
+const MAX_ATTEMPTS = 8
+
+/** Orders: validation, the state machine, optimistic locking and history. */
+export class OrderService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get store(): Store {
+    return this.deps.store
+  }
+
+  private get limits() {
+    return this.deps.config.order.validation
+  }
+
+  async get(orderId: string, store: Store = this.store): Promise<Order> {
+    const id = orderId.trim()
+    const order = id ? await store.orders.find(id) : undefined
+    if (!order) throw notFound(`No order ${show(orderId)}.`, 'Find orders with `ordermon order list`.')
+    return order
+  }
+
+  async create(options: CreateOrderOptions, actor: Actor): Promise<CreateOrderResult> {
+    const terms = validTerms(options, this.limits)
+    const symbol = validSymbol(options.symbol)
+    const clientOrderId = validClientOrderId(options.client_order_id)
+    const userId = options.user_id?.trim()
+    if (!userId) throw invalidInput('user id is required.')
+    const strategyId = options.strategy_id?.trim() || undefined
+
+    const attempt = () =>
+      this.store.transaction(async (tx) => {
+        const user = await tx.users.findById(userId)
+        if (!user) throw notFound(`No user id ${show(userId)}.`, 'List users with `ordermon user list`.')
+        if (clientOrderId) {
+          const existing = await tx.orders.findByClientId(userId, clientOrderId)
+          if (existing) return {order: this.sameOrder(existing, {...terms, symbol, strategy_id: strategyId ?? null}), duplicate: true}
+        }
+        if (user.status !== 'active') throw conflict(`User ${user.username} is ${user.status}; orders need an active user.`, `Reactivate with \`ordermon user status --username ${user.username} --status active\`.`)
+        if (strategyId) {
+          const strategy = await tx.strategies.find(strategyId)
+          if (!strategy) throw notFound(`No strategy ${show(strategyId)}.`)
+          if (strategy.user_id !== userId) throw conflict(`Strategy ${strategyId} belongs to ${strategy.user_id}, not ${userId}.`)
+        }
+        const orderId = formatOrderId(await tx.sequences.allocate('order'))
+        await tx.orders.insert([{order_id: orderId, client_order_id: clientOrderId ?? null, user_id: userId, strategy_id: strategyId ?? null, symbol, ...terms, status: 'pending'}])
+        await tx.orders.insertLogs([{order_id: orderId, from_status: null, to_status: 'pending', quantity: terms.quantity, price: terms.price, reason: 'created', source: actor.source, actor: actor.name}])
+        await tx.events.append({
+          type: 'order.created',
+          entity_type: 'order',
+          entity_id: orderId,
+          user_id: userId,
+          source: actor.source,
+          payload: {to: 'pending', symbol, side: terms.side, order_type: terms.order_type, quantity: terms.quantity, price: terms.price, strategy_id: strategyId ?? null, client_order_id: clientOrderId ?? null},
+        })
+        if (actor.source !== 'engine')
+          await tx.audit.record({actor: actor.name, action: 'order.create', target_type: 'order', target: orderId, details: {user_id: userId, symbol, side: terms.side, quantity: terms.quantity, price: terms.price}})
+        return {order: (await tx.orders.find(orderId))!, duplicate: false}
+      })
+    try {
+      return await attempt()
+    } catch (error) {
+      // Two creates racing with one client_order_id: the unique index lets one in; the other replays it.
+      if (clientOrderId && this.store.dialect.isUniqueViolation(error)) return attempt()
+      throw error
+    }
+  }
+
+  /** An idempotent retry must describe the same order; a different one under a used id is a mistake. */
+  private sameOrder(existing: Order, wanted: {side: string; order_type: string; quantity: number; price: number | null; symbol: string; strategy_id: string | null}): Order {
+    const diffs = (['symbol', 'side', 'order_type', 'quantity', 'price'] as const).filter((k) => existing[k] !== wanted[k])
+    if (diffs.length) throw conflict(`Client order id ${existing.client_order_id} is already used by ${existing.order_id} with a different ${diffs.join(', ')}.`, 'Use a new --client-order-id for a new order.')
+    return existing
+  }
+
+  async list(options: ListOrdersOptions = {}): Promise<OrderList> {
+    const size = options.size ?? 20
+    const page = options.page ?? 1
+    if (!Number.isInteger(size) || size < 1 || size > 1000) throw invalidInput(`size ${show(size)} is not valid: use a whole number from 1 to 1000.`)
+    if (!Number.isInteger(page) || page < 1) throw invalidInput(`page ${show(page)} is not valid: use a whole number from 1.`)
+    const statuses = options.status === undefined ? undefined : (Array.isArray(options.status) ? options.status : [options.status]).map((s) => requireOneOf('status', s, orderStatuses))
+    const {total, orders} = await this.store.orders.list({
+      user_id: options.user_id?.trim() || undefined,
+      strategy_id: options.strategy_id?.trim() || undefined,
+      status: statuses,
+      symbol: options.symbol === undefined ? undefined : validSymbol(options.symbol),
+      since: parseSince('since', options.since),
+      limit: size,
+      offset: (page - 1) * size,
+    })
+    return {total, page, size, orders}
+  }
+
+  async query(orderId: string): Promise<OrderDetails> {
+    const order = await this.get(orderId)
+    const [history, fills] = await Promise.all([this.store.orders.logs(order.order_id), this.store.orders.fills({order_id: order.order_id})])
+    return {order, history, fills}
+  }
+
+  async history(orderId: string): Promise<OrderLog[]> {
+    const order = await this.get(orderId)
+    return this.store.orders.logs(order.order_id)
+  }
+
+  /**
+   * Runs `change` against the order's latest version until it applies. A concurrent fill or cancel
+   * makes the version check fail; we re-read, so neither change is lost, and `change` re-validates
+   * against what the order has become (it throws when the change no longer makes sense).
+   */
+  private async withLatest(orderId: string, change: (tx: Store, order: Order) => Promise<Order | undefined>): Promise<Order> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const result = await this.store.transaction(async (tx) => change(tx, await this.get(orderId, tx)))
+      if (result) return result
+    }
+    throw conflict(`Order ${orderId} kept changing under us (${MAX_ATTEMPTS} attempts); nothing was changed by this command.`, 'Query it and try again.')
+  }
+
+  async modify(orderId: string, options: {quantity?: string | number; price?: string | number}, actor: Actor): Promise<Order> {
+    if (options.quantity === undefined && options.price === undefined) throw invalidInput('Nothing to modify.', 'Give --quantity and/or --price.')
+    const quantity = options.quantity === undefined ? undefined : validQuantity(options.quantity, this.limits)
+    const price = options.price === undefined ? undefined : validPrice(options.price, this.limits)
+    return this.withLatest(orderId, async (tx, order) => {
+      if (!isOpen(order.status)) throw conflict(`Order ${order.order_id} is ${order.status}; only pending or partially filled orders can be modified.`)
+      if (price !== undefined && (order.order_type === 'market' || order.order_type === 'stop')) throw invalidInput(`Order ${order.order_id} is a ${order.order_type} order; it has no price to modify.`)
+      if (quantity !== undefined && quantity <= order.filled_quantity)
+        throw conflict(`Quantity ${quantity} is not above the ${order.filled_quantity} already filled on ${order.order_id}.`, `Use a quantity above ${order.filled_quantity}, or cancel the rest.`)
+      if ((quantity === undefined || quantity === order.quantity) && (price === undefined || price === order.price))
+        throw invalidInput(`Order ${order.order_id} already has quantity ${order.quantity} and price ${order.price ?? '-'}; nothing to modify.`)
+      const parts = [quantity !== undefined && quantity !== order.quantity ? `quantity ${order.quantity} -> ${quantity}` : '', price !== undefined && price !== order.price ? `price ${order.price} -> ${price}` : ''].filter(Boolean)
+      const after = await applyChange(tx, order, {modify: {quantity, price}, reason: `modified: ${parts.join(', ')}`, source: actor.source, actor: actor.name})
+      if (after && actor.source !== 'engine')
+        await tx.audit.record({actor: actor.name, action: 'order.modify', target_type: 'order', target: order.order_id, details: {from: {quantity: order.quantity, price: order.price}, to: {quantity: after.quantity, price: after.price}}})
+      return after
+    })
+  }
+
+  async cancel(orderId: string, actor: Actor, reason = 'cancelled by user'): Promise<Order> {
+    return this.withLatest(orderId, async (tx, order) => {
+      if (isTerminal(order.status)) throw conflict(`Order ${order.order_id} is already ${order.status}; it cannot be cancelled.`)
+      const after = await applyChange(tx, order, {to: 'cancelled', reason, source: actor.source, actor: actor.name})
+      if (after && actor.source !== 'engine') await tx.audit.record({actor: actor.name, action: 'order.cancel', target_type: 'order', target: order.order_id, details: {from: order.status, reason}})
+      return after
+    })
+  }
+
+  /** A fill from a venue (or the paper simulator): drives filled_quantity, avg price and status. */
+  async fill(orderId: string, fill: Fill, actor: Actor): Promise<Order> {
+    const quantity = validQuantity(fill.quantity, {...this.limits, min_quantity: 0}, 'fill quantity')
+    const price = validPrice(fill.price, {...this.limits, min_price: 0}, 'fill price')!
+    return this.withLatest(orderId, (tx, order) => applyChange(tx, order, {fill: {quantity, price, fee: fill.fee}, reason: 'fill', source: actor.source, actor: actor.name}))
+  }
+
+  /** Moves an open order to a final state other than filled: rejected or expired (venue decisions). */
+  async finish(orderId: string, to: 'rejected' | 'expired' | 'cancelled', reason: string, actor: Actor): Promise<Order> {
+    return this.withLatest(orderId, (tx, order) => applyChange(tx, order, {to, reason, source: actor.source, actor: actor.name}))
+  }
+
+  private batchStatuses(status: string | string[] | undefined): OrderStatus[] {
+    if (status === undefined) return [...openOrderStatuses]
+    const list = (Array.isArray(status) ? status : [status]).map((s) => requireOneOf('status', s, orderStatuses))
+    const closed = list.filter((s) => !isOpen(s))
+    if (closed.length) throw invalidInput(`Only open orders can be cancelled; ${closed.join(', ')} orders are final.`, 'Use --status pending or --status partially_filled.')
+    return list
+  }
+
+  async countForBatch(filter: BatchFilter): Promise<number> {
+    const user = await this.store.users.findById(filter.user_id.trim())
+    if (!user) throw notFound(`No user id ${show(filter.user_id)}.`)
+    return this.store.orders.count({user_id: user.user_id, status: this.batchStatuses(filter.status), symbol: filter.symbol ? validSymbol(filter.symbol) : undefined, strategy_id: filter.strategy_id})
+  }
+
+  /**
+   * Cancels every matching open order in batches of `batchSize`, one transaction per batch (each order
+   * with its order_logs and events rows). Stopping between batches (`signal`) or a crash inside one
+   * leaves every order either cancelled with its history or untouched; running again finishes the job.
+   */
+  async cancelBatch(
+    filter: BatchFilter,
+    actor: Actor,
+    options: {batchSize?: number; signal?: AbortSignal; onProgress?: (p: BatchProgress) => void; reason?: string} = {},
+  ): Promise<BatchResult> {
+    const statuses = this.batchStatuses(filter.status)
+    const user = await this.store.users.findById(filter.user_id.trim())
+    if (!user) throw notFound(`No user id ${show(filter.user_id)}.`)
+    const f = {user_id: user.user_id, status: statuses, symbol: filter.symbol ? validSymbol(filter.symbol) : undefined, strategy_id: filter.strategy_id}
+    const batchSize = options.batchSize ?? 500
+    const reason = options.reason ?? 'cancelled by batch'
+    const total = await this.store.orders.count(f)
+    const result: BatchResult = {matched: total, cancelled: 0, skipped: 0, interrupted: false}
+    let afterId = 0
+    options.onProgress?.({total, done: 0})
+    while (true) {
+      if (options.signal?.aborted) {
+        result.interrupted = true
+        break
+      }
+      const ids = await this.store.orders.idsAfter(f, afterId, batchSize)
+      if (ids.length === 0) break
+      afterId = ids.at(-1)!.id
+      const cancelled = await this.store.transaction(async (tx) => {
+        const orders = (await tx.orders.findManyForUpdate(ids.map((i) => i.order_id))).filter((o) => statuses.includes(o.status))
+        let n = 0
+        for (const order of orders) {
+          // Rows are locked (MySQL) or the database is (SQLite): the version check cannot fail here,
+          // but if it does the order simply stays for the next run.
+          if (await applyChange(tx, order, {to: 'cancelled', reason, source: actor.source, actor: actor.name})) n++
+        }
+        if (n > 0 && actor.source !== 'engine')
+          await tx.audit.record({actor: actor.name, action: 'order.cancel_batch', target_type: 'user', target: user.user_id, details: {cancelled: n, first: ids[0]!.order_id, last: ids.at(-1)!.order_id}})
+        return n
+      })
+      result.cancelled += cancelled
+      result.skipped += ids.length - cancelled
+      options.onProgress?.({total, done: result.cancelled + result.skipped})
+    }
+    return result
+  }
+}

@@ -1,0 +1,141 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Redis} from 'ioredis'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {REDIS_URL, uniqueName} from '../helpers/backends.js'
+import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
+import {connectRedis, describeRedis, RedisCache, redisConfigured, type RedisClient} from '../../src/engine/bus/redis.js'
+import {OrdermonError} from '../../src/engine/errors.js'
+
+/** Real Redis at 127.0.0.1:6379; every key this file writes carries a per-run prefix and is removed afterwards. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('Redis (real server)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ordermon-redis-'))
+  const prefix = `${uniqueName('ordermon_test')}:`
+  let loaded: LoadedConfig
+  let client: RedisClient
+  let raw: Redis
+  let cache: RedisCache
+
+  beforeAll(async () => {
+    loaded = loadConfig({cwd: dir, env: {ORDERMON_REDIS_URL: REDIS_URL}})
+    client = await connectRedis(loaded.config, {keyPrefix: prefix})
+    raw = new Redis(REDIS_URL, {lazyConnect: true, maxRetriesPerRequest: 1})
+    await raw.connect()
+    cache = new RedisCache(client, 120)
+  })
+
+  afterAll(async () => {
+    if (raw) {
+      const keys = await raw.keys(`${prefix}*`)
+      if (keys.length) await raw.del(...keys)
+      expect(await raw.keys(`${prefix}*`)).toEqual([])
+      await raw.quit()
+    }
+    await client?.quit()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('is configured from ORDERMON_REDIS_URL and answers PING', async () => {
+    expect(loaded.config.redis.url).toBe(REDIS_URL)
+    expect(redisConfigured(loaded.config)).toBe(true)
+    expect(redisConfigured(loadConfig({cwd: dir, env: {}}).config)).toBe(false)
+    expect(await client.ping()).toBe('PONG')
+    expect(client.options.keyPrefix).toBe(prefix)
+  })
+
+  it('round-trips a JSON value', async () => {
+    const value = {user: '张三', qty: 100, price: 150.25, tags: ['a', 'b'], nested: {ok: true, none: null}}
+    await cache.set('order:ORD000001', value, 60)
+    expect(await cache.get('order:ORD000001')).toEqual(value)
+    expect(await cache.get('order:missing')).toBeUndefined()
+    await cache.set('order:ORD000001', [1, 2, 3], 60)
+    expect(await cache.get('order:ORD000001')).toEqual([1, 2, 3])
+    await cache.delete('order:ORD000001')
+    expect(await cache.get('order:ORD000001')).toBeUndefined()
+  })
+
+  it('sets the TTL it is given, and the default one', async () => {
+    await cache.set('ttl:given', 'x', 45)
+    const given = await cache.ttl('ttl:given')
+    expect(given).toBeGreaterThanOrEqual(1)
+    expect(given).toBeLessThanOrEqual(45)
+    await cache.set('ttl:default', 'y')
+    const dflt = await cache.ttl('ttl:default')
+    expect(dflt).toBeGreaterThan(45)
+    expect(dflt).toBeLessThanOrEqual(120)
+    expect(await cache.ttl('ttl:none')).toBe(-2)
+  })
+
+  it('a 1-second TTL key expires', async () => {
+    await cache.set('ttl:short', {v: 1}, 1)
+    expect(await cache.get('ttl:short')).toEqual({v: 1})
+    const deadline = Date.now() + 3000
+    let value: unknown = {v: 1}
+    while (Date.now() < deadline) {
+      value = await cache.get('ttl:short')
+      if (value === undefined) break
+      await sleep(100)
+    }
+    expect(value).toBeUndefined()
+    expect(await raw.exists(`${prefix}cache:ttl:short`)).toBe(0)
+  })
+
+  it('writes every key under the per-run prefix', async () => {
+    await cache.set('prefixed:a', 1, 60)
+    await client.set('plain-key', 'v', 'EX', 60)
+    const keys = (await raw.keys(`${prefix}*`)).sort()
+    expect(keys).toEqual(expect.arrayContaining([`${prefix}cache:prefixed:a`, `${prefix}plain-key`]))
+    expect(keys.every((k) => k.startsWith(prefix))).toBe(true)
+    // Nothing was written without the prefix.
+    expect(await raw.exists('cache:prefixed:a', 'plain-key')).toBe(0)
+    expect(await raw.get(`${prefix}plain-key`)).toBe('v')
+  })
+
+  it('describeRedis hides passwords', () => {
+    const withUrl = loadConfig({cwd: dir, env: {ORDERMON_REDIS_URL: 'redis://:s3cretpw@cache.example:6380/2'}})
+    expect(describeRedis(withUrl.config)).toBe('redis://:********@cache.example:6380/2')
+    const withHost = loadConfig({cwd: dir, env: {REDIS_HOST: 'cache.example', REDIS_PORT: '6381', REDIS_PASSWORD: 's3cretpw', REDIS_DB: '3'}})
+    expect(describeRedis(withHost.config)).toBe('redis://:********@cache.example:6381/3')
+  })
+
+  describe('unreachable Redis', () => {
+    it('gives redisUnavailable naming the URL without the password', async () => {
+      const config = loadConfig({cwd: dir, env: {ORDERMON_REDIS_URL: 'redis://:pw123@127.0.0.1:1'}}).config
+      const started = Date.now()
+      let caught: unknown
+      try {
+        const c = await connectRedis(config, {keyPrefix: prefix})
+        await c.quit()
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(OrdermonError)
+      const e = caught as OrdermonError
+      expect(e.kind).toBe('redisUnavailable')
+      expect(e.exitCode).toBe(6)
+      expect(e.message).toContain('redis://:********@127.0.0.1:1')
+      expect(e.message).toContain('connection refused')
+      expect(e.message).not.toContain('pw123')
+      expect(e.hint ?? '').not.toContain('pw123')
+      expect(Date.now() - started).toBeLessThan(10_000)
+    })
+
+    it('the same with host/port/password settings', async () => {
+      const config = loadConfig({cwd: dir, env: {REDIS_HOST: '127.0.0.1', REDIS_PORT: '1', REDIS_PASSWORD: 'pw123'}}).config
+      let caught: unknown
+      try {
+        const c = await connectRedis(config, {keyPrefix: prefix})
+        await c.quit()
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(OrdermonError)
+      expect((caught as OrdermonError).kind).toBe('redisUnavailable')
+      expect((caught as OrdermonError).message).toContain('127.0.0.1:1')
+      expect((caught as OrdermonError).message).not.toContain('pw123')
+    })
+  })
+})
