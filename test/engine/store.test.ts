@@ -1,7 +1,7 @@
-import {readdirSync} from 'node:fs'
+import {readdirSync, rmSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {backendKinds, createBackend, migratedEngine, uniqueName, type BackendKind, type TestBackend} from '../helpers/backends.js'
 import type {Engine} from '../../src/engine/index.js'
 import {migrateLatest, migrationStatus, rollback, type NewUserRow, type Store} from '../../src/engine/store/index.js'
@@ -126,20 +126,45 @@ async function insertUserWithHistory(store: Store, userId: string) {
   return {strategyId, orderIds}
 }
 
+/**
+ * A migrated engine on a fresh backend for the enclosing describe. A setup failure (server down) is
+ * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
+ */
+function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
+  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
+  beforeAll(async () => {
+    try {
+      ctx.backend = await createBackend(kind)
+      ctx.engine = await migratedEngine(ctx.backend)
+    } catch (error) {
+      ctx.error = error
+    }
+  })
+  beforeEach(() => {
+    if (ctx.error) throw ctx.error
+  })
+  afterAll(async () => {
+    await ctx.engine?.close()
+    try {
+      await ctx.backend?.cleanup()
+    } finally {
+      // cleanup() drops the database first; with the server down it throws before removing the temp dir.
+      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
+    }
+  })
+  return ctx
+}
+
 describe.each(backendKinds)('store on %s', (kind) => {
-  let backend: TestBackend
+  const ctx = useEngine(kind)
   let engine: Engine
   let knex: Knex
   let dialect: Dialect
-  beforeAll(async () => {
-    backend = await createBackend(kind)
-    engine = await migratedEngine(backend)
+  beforeAll(() => {
+    if (ctx.error) return
+    engine = ctx.engine
     knex = engine.db.knex
     dialect = engine.db.dialect
-  })
-  afterAll(async () => {
-    await engine?.close()
-    await backend?.cleanup()
   })
 
   it('uses the backend it was asked for', () => {
@@ -178,13 +203,13 @@ describe.each(backendKinds)('store on %s', (kind) => {
       {table: 'strategies', key: 'strategy_id', values: ["'paused'", "'stopped'", "'running'"]},
       {table: 'orders', key: 'order_id', values: ["'partially_filled'", "'cancelled'", "'expired'"]},
     ] as const
-    let ids: Record<string, string>
-
-    beforeAll(async () => {
-      const userId = 'UPD0001'
+    let n = 0
+    /** A fresh user with a running strategy and a pending order, so each test owns its rows. */
+    const fresh = async (): Promise<Record<string, string>> => {
+      const userId = `UPD${String(++n).padStart(4, '0')}`
       const {strategyId, orderIds} = await insertUserWithHistory(engine.store, userId)
-      ids = {users: userId, strategies: strategyId, orders: orderIds[1]!}
-    })
+      return {users: userId, strategies: strategyId, orders: orderIds[1]!}
+    }
 
     const stamps = async (table: string, key: string, id: string) => {
       const r = await knex(table).where({[key]: id}).first('created_at', 'updated_at', 'status')
@@ -193,7 +218,7 @@ describe.each(backendKinds)('store on %s', (kind) => {
 
     for (const c of cases) {
       it(`${c.table}: a raw UPDATE moves updated_at with millisecond precision, created_at stays`, async () => {
-        const id = ids[c.table]!
+        const id = (await fresh())[c.table]!
         const first = await stamps(c.table, c.key, id)
         expect(first.updated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
         const seen = [first.updated]
@@ -212,7 +237,7 @@ describe.each(backendKinds)('store on %s', (kind) => {
       })
 
       it(`${c.table}: an updated_at set explicitly by the UPDATE is kept`, async () => {
-        const id = ids[c.table]!
+        const id = (await fresh())[c.table]!
         const before = await stamps(c.table, c.key, id)
         await rawExec(knex, `UPDATE ${c.table} SET status=${c.values[0]}, updated_at='2020-01-02 03:04:05.678' WHERE ${c.key}=?`, [id])
         const after = await stamps(c.table, c.key, id)
@@ -222,6 +247,7 @@ describe.each(backendKinds)('store on %s', (kind) => {
     }
 
     it('an UPDATE through knex (repository) also moves updated_at', async () => {
+      const ids = await fresh()
       const before = await stamps('users', 'user_id', ids.users!)
       await sleep(20)
       await engine.store.users.update(ids.users!, {name: 'renamed'})
@@ -275,6 +301,7 @@ describe.each(backendKinds)('store on %s', (kind) => {
   describe('UserRepo.list', () => {
     const tag = `lst${Math.floor(Math.random() * 1e6)}`
     beforeAll(async () => {
+      if (ctx.error) return
       const rows: Array<Partial<NewUserRow>> = [
         {name: `${tag} alpha`, status: 'active', type: 'personal', group: `${tag}-a`},
         {name: `${tag} beta`, status: 'suspended', type: 'professional', group: `${tag}-a`},
@@ -399,11 +426,24 @@ describe.each(backendKinds)('store on %s', (kind) => {
     })
 
     it('refuse an invalid side and order_type on insert', async () => {
-      const before = await count(knex, 'orders')
-      await expect(
-        rawExec(knex, "INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity, status) VALUES ('OBAD1', 'ENUM001', 'X', 'hold', 'limit', 'GTC', 1, 'pending')"),
-      ).rejects.toThrow()
-      expect(await count(knex, 'orders')).toBe(before)
+      await engine.store.users.insert(userRow({user_id: 'ENUM002', username: 'enum_user2'}))
+      const insert = (side: string, type: string, status: string) =>
+        rawExec(knex, 'INSERT INTO orders (order_id, user_id, symbol, side, order_type, time_in_force, quantity, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+          `OBAD-${side}-${type}-${status}`,
+          'ENUM002',
+          'X',
+          side,
+          type,
+          'GTC',
+          1,
+          status,
+        ])
+      await insert('buy', 'limit', 'pending') // the control: valid values are accepted
+      expect(await count(knex, 'orders', {user_id: 'ENUM002'})).toBe(1)
+      await expect(insert('hold', 'limit', 'pending')).rejects.toThrow()
+      await expect(insert('buy', 'iceberg', 'pending')).rejects.toThrow()
+      await expect(insert('buy', 'limit', 'open')).rejects.toThrow()
+      expect(await count(knex, 'orders', {user_id: 'ENUM002'})).toBe(1)
     })
   })
 
@@ -445,18 +485,10 @@ describe.each(backendKinds)('store on %s', (kind) => {
 })
 
 describe.each(backendKinds)('migrations on %s', (kind) => {
-  let backend: TestBackend
-  let engine: Engine
-  beforeAll(async () => {
-    backend = await createBackend(kind)
-    engine = await migratedEngine(backend)
-  })
-  afterAll(async () => {
-    await engine?.close()
-    await backend?.cleanup()
-  })
+  const ctx = useEngine(kind)
 
   it('roll back all, then migrate again', async () => {
+    const engine = ctx.engine
     const knex = engine.db.knex
     await engine.store.users.insert(userRow({user_id: 'MIG0001', username: 'mig_user'}))
 

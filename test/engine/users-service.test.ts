@@ -1,6 +1,7 @@
+import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type TestBackend} from '../helpers/backends.js'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
 import type {Actor, Engine} from '../../src/engine/index.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import {verifyPassword} from '../../src/engine/domain/users/password.js'
@@ -23,8 +24,37 @@ async function expectKind(promise: Promise<unknown>, kind: ErrorKind, message?: 
   return e
 }
 
+/**
+ * A migrated engine on a fresh backend for the enclosing describe. A setup failure (server down) is
+ * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
+ */
+function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
+  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
+  beforeAll(async () => {
+    try {
+      ctx.backend = await createBackend(kind)
+      ctx.engine = await migratedEngine(ctx.backend)
+    } catch (error) {
+      ctx.error = error
+    }
+  })
+  beforeEach(() => {
+    if (ctx.error) throw ctx.error
+  })
+  afterAll(async () => {
+    await ctx.engine?.close()
+    try {
+      await ctx.backend?.cleanup()
+    } finally {
+      // cleanup() drops the database first; with the server down it throws before removing the temp dir.
+      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
+    }
+  })
+  return ctx
+}
+
 describe.each(backendKinds)('UserService on %s', (kind) => {
-  let backend: TestBackend
+  const ctx = useEngine(kind)
   let engine: Engine
   let knex: Knex
 
@@ -41,22 +71,18 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
   const lastEvent = async () => knex('events').orderBy('id', 'desc').first()
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
 
-  beforeAll(async () => {
-    backend = await createBackend(kind)
-    engine = await migratedEngine(backend)
+  beforeAll(() => {
+    if (ctx.error) return
+    engine = ctx.engine
     knex = engine.db.knex
-  })
-  afterAll(async () => {
-    await engine?.close()
-    await backend?.cleanup()
   })
 
   describe('create', () => {
-    it('applies the defaults: U000001, trader with its permissions, active, personal', async () => {
+    it('applies the defaults: trader with its permissions, active, personal', async () => {
       const before = await counts()
       const u = await engine.users.create({username: 'smoke1', password: 'password123', name: '张三'}, actor)
+      expect(u.user_id).toMatch(/^U\d{6}$/)
       expect(u).toMatchObject({
-        user_id: 'U000001',
         username: 'smoke1',
         name: '张三',
         email: null,
@@ -72,17 +98,12 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
       expect(u).not.toHaveProperty('password_hash')
       expect(await counts()).toEqual({users: before.users + 1, audit_log: before.audit_log + 1, events: before.events + 1})
       const audit = await lastAudit()
-      expect(audit).toMatchObject({actor: 'tester', action: 'user.create', target_type: 'user', target: 'U000001', result: 'ok'})
+      expect(audit).toMatchObject({actor: 'tester', action: 'user.create', target_type: 'user', target: u.user_id, result: 'ok'})
       const event = await lastEvent()
-      expect(event).toMatchObject({type: 'user.created', entity_type: 'user', entity_id: 'U000001', user_id: 'U000001', source: 'cli'})
+      expect(event).toMatchObject({type: 'user.created', entity_type: 'user', entity_id: u.user_id, user_id: u.user_id, source: 'cli'})
       expect(json(event.payload)).toEqual({username: 'smoke1', status: 'active'})
       expect((await engine.users.find({username: 'smoke1'})).name).toBe('张三')
-      expect((await engine.users.find({user_id: 'U000001'})).username).toBe('smoke1')
-    })
-
-    it('numbers users consecutively', async () => {
-      const u = await engine.users.create({username: 'second.user', password: 'password123'}, actor)
-      expect(u.user_id).toBe('U000002')
+      expect((await engine.users.find({user_id: u.user_id})).username).toBe('smoke1')
     })
 
     it('stores an argon2id hash that verifies', async () => {
@@ -134,10 +155,12 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
     })
 
     it('a duplicate username is a conflict and writes nothing', async () => {
-      const e = await failsCleanly(() => engine.users.create({username: 'smoke1', password: 'password123'}, actor), 'conflict', /already taken/)
+      const u = await engine.users.create({username: 'dup_user', password: 'password123'}, actor)
+      const e = await failsCleanly(() => engine.users.create({username: 'dup_user', password: 'password456', name: 'Other'}, actor), 'conflict', /already taken/)
       expect(e.exitCode).toBe(5)
+      expect((await engine.users.find({username: 'dup_user'})).name).toBeNull()
       // A taken explicit user_id is a conflict too.
-      await failsCleanly(() => engine.users.create({username: 'other', password: 'password123', user_id: 'U000001'}, actor), 'conflict', /U000001/)
+      await failsCleanly(() => engine.users.create({username: 'other_dup', password: 'password123', user_id: u.user_id}, actor), 'conflict', new RegExp(u.user_id))
     })
 
     it('two concurrent creates of one username: exactly one succeeds', async () => {
@@ -200,6 +223,7 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
 
   describe('list', () => {
     beforeAll(async () => {
+      if (ctx.error) return
       const people: Array<Partial<CreateUserOptions>> = [
         {username: 'lst_a1', type: 'professional', group: 'list-g1'},
         {username: 'lst_a2', type: 'professional', group: 'list-g1', status: 'suspended'},
@@ -290,19 +314,22 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
     })
 
     it('a no-op status change writes nothing', async () => {
+      await engine.users.create({username: 'noop_status', password: 'password123', status: 'locked'}, actor)
       const before = await counts()
-      const row = await knex('users').where({username: 'status_user'}).first('updated_at')
-      const result = await engine.users.setStatus({username: 'status_user'}, 'suspended', actor)
+      const row = await knex('users').where({username: 'noop_status'}).first('updated_at')
+      const result = await engine.users.setStatus({username: 'noop_status'}, 'locked', actor)
       expect(result.changed).toBe(false)
-      expect(result.previous).toBe('suspended')
+      expect(result.previous).toBe('locked')
+      expect(result.user.status).toBe('locked')
       expect(await counts()).toEqual(before)
-      expect(engine.db.dialect.toIso((await knex('users').where({username: 'status_user'}).first('updated_at')).updated_at)).toBe(engine.db.dialect.toIso(row.updated_at))
+      expect(engine.db.dialect.toIso((await knex('users').where({username: 'noop_status'}).first('updated_at')).updated_at)).toBe(engine.db.dialect.toIso(row.updated_at))
     })
 
     it('refuses an unknown status or user, writing nothing', async () => {
-      await failsCleanly(() => engine.users.setStatus({username: 'status_user'}, 'deleted', actor), 'invalidInput', /active, suspended, locked/)
+      await engine.users.create({username: 'bad_status', password: 'password123'}, actor)
+      await failsCleanly(() => engine.users.setStatus({username: 'bad_status'}, 'deleted', actor), 'invalidInput', /active, suspended, locked/)
       await failsCleanly(() => engine.users.setStatus({username: 'ghost_user'}, 'locked', actor), 'notFound')
-      expect((await engine.users.find({username: 'status_user'})).status).toBe('suspended')
+      expect((await engine.users.find({username: 'bad_status'})).status).toBe('active')
     })
   })
 
@@ -325,10 +352,10 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
     })
 
     it('applies the password policy and writes nothing on failure', async () => {
-      const u = await engine.users.find({username: 'reset_me'})
+      const u = await engine.users.create({username: 'reset_fail', password: 'password123'}, actor)
       const hash = await engine.store.users.passwordHash(u.user_id)
-      await failsCleanly(() => engine.users.resetPassword({username: 'reset_me'}, 'short', actor), 'invalidInput', /too short/)
-      await failsCleanly(() => engine.users.resetPassword({username: 'reset_me'}, 'RESET_ME', actor), 'invalidInput', /differ from the username/)
+      await failsCleanly(() => engine.users.resetPassword({username: 'reset_fail'}, 'short', actor), 'invalidInput', /too short/)
+      await failsCleanly(() => engine.users.resetPassword({username: 'reset_fail'}, 'RESET_FAIL', actor), 'invalidInput', /differ from the username/)
       await failsCleanly(() => engine.users.resetPassword({username: 'nobody_x'}, 'password123', actor), 'notFound')
       expect(await engine.store.users.passwordHash(u.user_id)).toBe(hash)
     })
@@ -355,19 +382,23 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
     })
 
     it('an update that changes nothing writes nothing', async () => {
+      await engine.users.create({username: 'upd_noop', password: 'password123', email: 'same@example.com', group: 'g2'}, actor)
       const before = await counts()
-      const result = await engine.users.update({username: 'upd_user'}, {email: 'new@example.com', group: 'g2'}, actor)
+      const result = await engine.users.update({username: 'upd_noop'}, {email: 'SAME@example.com', group: 'g2'}, actor)
       expect(result.changed).toEqual([])
+      expect(result.user.email).toBe('same@example.com')
       expect(await counts()).toEqual(before)
     })
 
     it('refuses bad values, no fields, unknown users — writing nothing', async () => {
-      await failsCleanly(() => engine.users.update({username: 'upd_user'}, {}, actor), 'invalidInput', /Nothing to update/)
-      await failsCleanly(() => engine.users.update({username: 'upd_user'}, {email: 'nope'}, actor), 'invalidInput', /email/)
-      await failsCleanly(() => engine.users.update({username: 'upd_user'}, {permissions: ['root']}, actor), 'invalidInput', /permission/)
-      await failsCleanly(() => engine.users.update({username: 'upd_user'}, {name: 'x'.repeat(10_000)}, actor), 'invalidInput', /too long/)
+      await engine.users.create({username: 'upd_bad', password: 'password123', email: 'kept@example.com'}, actor)
+      await failsCleanly(() => engine.users.update({username: 'upd_bad'}, {}, actor), 'invalidInput', /Nothing to update/)
+      await failsCleanly(() => engine.users.update({username: 'upd_bad'}, {email: 'nope'}, actor), 'invalidInput', /email/)
+      await failsCleanly(() => engine.users.update({username: 'upd_bad'}, {permissions: ['root']}, actor), 'invalidInput', /permission/)
+      await failsCleanly(() => engine.users.update({username: 'upd_bad'}, {name: 'x'.repeat(10_000)}, actor), 'invalidInput', /too long/)
+      await failsCleanly(() => engine.users.update({username: 'upd_bad'}, {type: 'corporate'}, actor), 'invalidInput', /type/)
       await failsCleanly(() => engine.users.update({username: 'ghost_upd'}, {name: 'x'}, actor), 'notFound')
-      expect((await engine.users.find({username: 'upd_user'})).email).toBe('new@example.com')
+      expect((await engine.users.find({username: 'upd_bad'})).email).toBe('kept@example.com')
     })
   })
 
@@ -432,20 +463,25 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
   })
 })
 
+// On its own backend, so the numbers do not depend on what other tests created.
+describe.each(backendKinds)('UserService generated ids on %s', (kind) => {
+  const ctx = useEngine(kind)
+
+  it('numbers users consecutively from U000001', async () => {
+    const a = await ctx.engine.users.create({username: 'first.user', password: 'password123'}, actor)
+    const b = await ctx.engine.users.create({username: 'second.user', password: 'password123'}, actor)
+    const c = await ctx.engine.users.create({username: 'third.user', password: 'password123', user_id: '001'}, actor)
+    const d = await ctx.engine.users.create({username: 'fourth.user', password: 'password123'}, actor)
+    expect([a.user_id, b.user_id, c.user_id, d.user_id]).toEqual(['U000001', 'U000002', '001', 'U000003'])
+  })
+})
+
 // On its own backend: when this fails, the counter is stuck and every later create on that database fails too.
 describe.each(backendKinds)('UserService explicit ids on %s', (kind) => {
-  let backend: TestBackend
-  let engine: Engine
-  beforeAll(async () => {
-    backend = await createBackend(kind)
-    engine = await migratedEngine(backend)
-  })
-  afterAll(async () => {
-    await engine?.close()
-    await backend?.cleanup()
-  })
+  const ctx = useEngine(kind)
 
   it('an explicit user_id does not block later generated ids', async () => {
+    const engine = ctx.engine
     // Take, explicitly, the id the counter would hand out next; the next generated id must step past it.
     const first = await engine.users.create({username: 'first_auto', password: 'password123'}, actor)
     expect(first.user_id).toBe('U000001')

@@ -46,8 +46,11 @@ export async function createBackend(kind: BackendKind): Promise<TestBackend> {
     env,
     loaded,
     async cleanup() {
-      if (dbName) await dropMysqlDatabase(dbName)
-      rmSync(dir, {recursive: true, force: true})
+      try {
+        if (dbName) await dropMysqlDatabase(dbName)
+      } finally {
+        rmSync(dir, {recursive: true, force: true})
+      }
     },
   }
 }

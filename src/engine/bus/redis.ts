@@ -33,14 +33,21 @@ export async function connectRedis(config: OrdermonConfig, overrides: {keyPrefix
   }
   const client = r.url ? new Redis(r.url, options) : new Redis({...options, host: r.host ?? '127.0.0.1', port: r.port, password: r.password || undefined, db: r.db})
   // Errors surface through the calls that fail; an unhandled 'error' event would crash the process.
-  client.on('error', () => {})
+  // The socket error is kept: connect() itself only says "Connection is closed".
+  let socketError: (Error & {code?: string}) | undefined
+  client.on('error', (err) => (socketError ??= err))
   try {
     await client.connect()
     await client.ping()
   } catch (error) {
     client.disconnect()
-    const e = error as {code?: string; message?: string}
-    const reason = e?.code === 'ECONNREFUSED' ? 'connection refused' : (e?.message ?? String(error)).split('\n')[0]
+    const e = (socketError ?? error) as {code?: string; message?: string}
+    const reason =
+      e?.code === 'ECONNREFUSED' ? 'connection refused'
+      : e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' ? 'host not found'
+      : e?.code === 'ETIMEDOUT' ? 'connection timed out'
+      : /NOAUTH|WRONGPASS|invalid password/i.test(e?.message ?? '') ? 'authentication failed'
+      : (e?.message ?? String(error)).split('\n')[0]!.replace(/\.+$/, '')
     throw new OrdermonError('redisUnavailable', `Cannot reach Redis at ${describeRedis(config)}: ${reason}.`, {
       hint: 'Check that Redis is running and ORDERMON_REDIS_URL is right, or unset it to run without Redis.',
       cause: error,

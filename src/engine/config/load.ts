@@ -6,6 +6,7 @@ import type {ZodIssue} from 'zod'
 import {invalidInput} from '../errors.js'
 import {defaults} from './defaults.js'
 import {configSchema, environments, type OrdermonConfig} from './schema.js'
+import {isSecretPath} from './redact.js'
 import {configFiles, envVars, genericEnvPrefix} from './sources.js'
 
 /** Where a value came from: `default`, `config/order.yaml`, `.env.production`, `env`, `flag`, `derived`. */
@@ -122,7 +123,7 @@ function describeIssue(issue: ZodIssue, layers: Layers): string {
   }
   const src = layers.sourceOf(path)
   const where = src ? `${src.origin}: ${src.key}` : path
-  const got = layers.sources.has(path) ? ` (got ${JSON.stringify(getPath(layers.tree, path))})` : ''
+  const got = layers.sources.has(path) && !isSecretPath(path) ? ` (got ${JSON.stringify(getPath(layers.tree, path))})` : ''
   let message = issue.message
   if (issue.code === 'invalid_enum_value') message = `must be one of ${issue.options.join(', ')}`
   else if (issue.code === 'too_small' && issue.type === 'number') message = `must be at least ${issue.minimum}`

@@ -1,5 +1,5 @@
 /** Secrets never leave the process in clear: not in `system config`, not in logs, not in error lines. */
-const secretKey = /(password|secret|token|access_key|api_key|private_key|credentials)$/i
+const secretKey = /(password|passwd|secret|token|credentials|(access|secret|api|private)_?key)$/i
 
 export const REDACTED = '********'
 

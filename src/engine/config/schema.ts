@@ -21,6 +21,8 @@ const bool = () =>
     return v
   }, z.boolean({invalid_type_error: 'expected true or false'}))
 const str = () => z.string().min(1, 'must not be empty')
+// YAML reads `password: 98765432` as a number; a secret is text whatever it looks like.
+const secret = () => z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string())
 
 export const environments = ['development', 'testing', 'production'] as const
 export const logLevels = ['error', 'warn', 'info', 'debug'] as const
@@ -48,7 +50,7 @@ export const configSchema = z
         port: int(1, 65535),
         name: str().optional(),
         user: str().optional(),
-        password: z.string().optional(),
+        password: secret().optional(),
         charset: str(),
         socket_path: str().optional(),
         connect_timeout_ms: int(100, 120_000),
@@ -62,7 +64,7 @@ export const configSchema = z
         url: str().optional(),
         host: str().optional(),
         port: int(1, 65535),
-        password: z.string().optional(),
+        password: secret().optional(),
         db: int(0, 255),
         key_prefix: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only'),
         pool: z.object({size: int(1, 1000), timeout: int(1, 3600)}).strict(),
@@ -105,16 +107,16 @@ export const configSchema = z
             smtp_server: str().optional(),
             smtp_port: int(1, 65535).optional(),
             username: z.string().optional(),
-            password: z.string().optional(),
+            password: secret().optional(),
             from: z.string().optional(),
           })
           .strict()
           .optional(),
         sms: z
-          .object({provider: z.string().optional(), access_key: z.string().optional(), secret_key: z.string().optional()})
+          .object({provider: z.string().optional(), access_key: secret().optional(), secret_key: secret().optional()})
           .strict()
           .optional(),
-        webhook: z.object({url: z.string().url().optional(), secret: z.string().optional()}).strict().optional(),
+        webhook: z.object({url: z.string().url().optional(), secret: secret().optional()}).strict().optional(),
         alerts: z
           .array(
             z

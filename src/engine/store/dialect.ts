@@ -108,6 +108,16 @@ export const schema = {
   },
 }
 
+/**
+ * Rows per INSERT: SQLite builds a multi-row insert as a compound SELECT, capped at 500 terms, and
+ * MySQL caps a packet; 400 rows stays under both for every table here.
+ */
+export const INSERT_CHUNK = 400
+
+export async function insertChunked(knex: Knex, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await knex(table).insert(rows.slice(i, i + INSERT_CHUNK))
+}
+
 export function clientOf(knex: Knex): DbClient {
   const c = String(knex.client.config.client)
   return c === 'mysql2' || c === 'mysql' ? 'mysql' : 'sqlite'

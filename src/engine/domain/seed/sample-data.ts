@@ -120,7 +120,9 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
       const price = orderType === 'market' ? null : Math.round(basePrice[symbol]! * (0.98 + random() * 0.04) * 100) / 100
       const fillPrice = price ?? Math.round(basePrice[symbol]! * 100) / 100
       const orderId = formatOrderId(firstOrder + i)
-      const filled = status === 'filled' ? quantity : status === 'partially_filled' || (status === 'cancelled' && i % 2 === 0) ? Math.floor(quantity / 200) * 100 || 100 : 0
+      // Partial fills are strictly between 0 and the quantity; every other cancelled order had one.
+      const partial = Math.floor(quantity / 2)
+      const filled = status === 'filled' ? quantity : status === 'partially_filled' || (status === 'cancelled' && Math.floor(i / 6) % 2 === 0) ? partial : 0
       orders.push({
         order_id: orderId,
         client_order_id: `sample-${i + 1}`,

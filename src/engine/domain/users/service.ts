@@ -126,7 +126,9 @@ export class UserService {
       return await this.store.transaction(async (tx) => {
         if (await tx.users.findByUsername(username)) throw conflict(`Username ${show(username)} is already taken.`, 'Pick another username or inspect it with `ordermon user show`.')
         if (explicitId && (await tx.users.findById(explicitId))) throw conflict(`User id ${show(explicitId)} is already taken.`)
-        const user_id = explicitId ?? formatUserId(await tx.sequences.allocate('user'))
+        const user_id = explicitId ?? (await this.nextUserId(tx))
+        const numbered = explicitId && /^U(\d{1,15})$/.exec(explicitId)
+        if (numbered) await tx.sequences.ensureAtLeast('user', Number(numbered[1]))
         await tx.users.insert({...row, user_id, password_hash})
         await tx.audit.record({actor: actor.name, action: 'user.create', target_type: 'user', target: user_id, details: {username, type: row.type, role, group: row.group}})
         await tx.events.append({type: 'user.created', entity_type: 'user', entity_id: user_id, user_id, payload: {username, status: row.status}, source: actor.source})
@@ -136,6 +138,14 @@ export class UserService {
       // Two creates racing on one username: the unique index decides, and the loser gets the same message.
       if (this.store.dialect.isUniqueViolation(error)) throw conflict(`Username ${show(username)} is already taken.`)
       throw error
+    }
+  }
+
+  /** The next free generated id: skips ids that were given explicitly or written by hand. */
+  private async nextUserId(tx: Store): Promise<string> {
+    for (;;) {
+      const id = formatUserId(await tx.sequences.allocate('user'))
+      if (!(await tx.users.findById(id))) return id
     }
   }
 

@@ -1,5 +1,5 @@
 import type {Knex} from 'knex'
-import type {Dialect} from '../dialect.js'
+import {insertChunked, type Dialect} from '../dialect.js'
 
 /** A state change as written to the outbox (`events`) in the same transaction as the change. */
 export interface NewEvent {
@@ -23,7 +23,9 @@ export class EventRepo {
   async append(events: NewEvent | NewEvent[]): Promise<void> {
     const list = Array.isArray(events) ? events : [events]
     if (list.length === 0) return
-    await this.knex('events').insert(
+    await insertChunked(
+      this.knex,
+      'events',
       list.map((e) => ({
         type: e.type,
         entity_type: e.entity_type,

@@ -1,5 +1,5 @@
 import type {Knex} from 'knex'
-import type {Dialect} from '../dialect.js'
+import {insertChunked, type Dialect} from '../dialect.js'
 
 export const orderSides = ['buy', 'sell'] as const
 export const orderTypes = ['market', 'limit', 'stop', 'stop_limit'] as const
@@ -145,7 +145,9 @@ export class OrderRepo {
   async insert(rows: NewOrderRow[]): Promise<void> {
     if (rows.length === 0) return
     // Multi-row inserts need every column in every row (missing ones would become NULL).
-    await this.knex('orders').insert(
+    await insertChunked(
+      this.knex,
+      'orders',
       rows.map((r) => ({
         client_order_id: null,
         strategy_id: null,
@@ -223,7 +225,7 @@ export class OrderRepo {
 
   async insertLogs(rows: OrderLogRow[]): Promise<void> {
     if (rows.length)
-      await this.knex('order_logs').insert(rows.map((r) => ({filled_delta: 0, price: null, quantity: null, reason: null, actor: null, ...r})))
+      await insertChunked(this.knex, 'order_logs', rows.map((r) => ({filled_delta: 0, price: null, quantity: null, reason: null, actor: null, ...r})))
   }
 
   async logs(orderId: string): Promise<OrderLog[]> {
@@ -244,7 +246,7 @@ export class OrderRepo {
   }
 
   async insertFills(rows: FillRow[]): Promise<void> {
-    if (rows.length) await this.knex('fills').insert(rows.map((r) => ({strategy_id: null, fee: 0, ...r})))
+    if (rows.length) await insertChunked(this.knex, 'fills', rows.map((r) => ({strategy_id: null, fee: 0, ...r})))
   }
 
   async fills(filter: {order_id?: string; strategy_id?: string; user_id?: string; since?: Date; until?: Date}): Promise<Fill[]> {
