@@ -50,7 +50,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Configuration with the command-line flags as the top layer. */
-  protected config_(): LoadedConfig {
+  protected config_(extra: Record<string, unknown> = {}): LoadedConfig {
     this.loadedConfig ??= loadConfig({
       configDir: this.flags['config-dir'],
       overrides: {
@@ -58,6 +58,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         home: this.flags.home,
         'database.url': this.flags['database-url'],
         'redis.url': this.flags['redis-url'],
+        ...extra,
       },
     })
     return this.loadedConfig

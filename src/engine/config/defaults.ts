@@ -14,6 +14,16 @@ export const defaults = {
   cache: {default_ttl: 3600, max_size: 1_000_000},
   logging: {level: 'info', retention_days: 7},
   monitoring: {enabled: true, scan_interval: 10},
+  engine: {
+    market: 'sim',
+    market_seed: 42,
+    tick_ms: 1000,
+    venue: 'paper',
+    paper_latency_ms: 200,
+    poll_ms: 100,
+    relay_ms: 20,
+    heartbeat_ms: 1000,
+  },
   security: {password_min_length: 8, password_max_length: 128},
   order: {
     max_concurrent: 10_000,

@@ -75,6 +75,20 @@ export const configSchema = z
       .object({level: z.enum(logLevels), dir: str().optional(), retention_days: int(1, 3650)})
       .strict(),
     monitoring: z.object({enabled: bool(), scan_interval: num(0.01, 3600)}).strict(),
+    engine: z
+      .object({
+        market: z.enum(['sim', 'replay', 'redis']),
+        market_seed: int(0, 2 ** 31 - 1),
+        replay_file: str().optional(),
+        tick_ms: int(10, 60_000),
+        venue: z.enum(['paper', 'external']),
+        paper_latency_ms: int(0, 60_000),
+        poll_ms: int(10, 60_000),
+        relay_ms: int(5, 60_000),
+        heartbeat_ms: int(100, 60_000),
+        strategies_dir: str().optional(),
+      })
+      .strict(),
     security: z.object({password_min_length: int(6, 128), password_max_length: int(8, 1024)}).strict(),
     order: z
       .object({

@@ -10,6 +10,7 @@ export const configFiles: Record<string, Record<string, string>> = {
   'logging.yaml': {logging: 'logging'},
   'monitoring.yaml': {monitoring: 'monitoring'},
   'security.yaml': {security: 'security'},
+  'engine.yaml': {engine: 'engine'},
   'order.yaml': {order: 'order', validation: 'order.validation'},
   'strategy.yaml': {strategy: 'strategy', risk_management: 'strategy.risk_management'},
   'notification.yaml': {email: 'notification.email', sms: 'notification.sms', webhook: 'notification.webhook', alerts: 'notification.alerts'},

@@ -2,6 +2,7 @@ import type {Knex} from 'knex'
 import type {Database} from './connection.js'
 import type {Dialect} from './dialect.js'
 import {AuditRepo} from './repos/audit.js'
+import {ChangeRepo} from './repos/changes.js'
 import {EventRepo} from './repos/events.js'
 import {OrderRepo} from './repos/orders.js'
 import {SequenceRepo} from './repos/sequences.js'
@@ -16,6 +17,7 @@ export class Store {
   readonly sequences: SequenceRepo
   readonly strategies: StrategyRepo
   readonly orders: OrderRepo
+  readonly changes: ChangeRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -24,6 +26,7 @@ export class Store {
     this.sequences = new SequenceRepo(knex)
     this.strategies = new StrategyRepo(knex, dialect)
     this.orders = new OrderRepo(knex, dialect)
+    this.changes = new ChangeRepo(knex, dialect)
   }
 
   static over(db: Database): Store {
@@ -43,3 +46,4 @@ export type {AuditRecord, AuditEntry} from './repos/audit.js'
 export type {NewEvent, StoredEvent} from './repos/events.js'
 export * from './repos/strategies.js'
 export * from './repos/orders.js'
+export type {ChangedRow, WatchedTable} from './repos/changes.js'

@@ -1,6 +1,6 @@
 import type {OrdermonConfig} from '../../config/index.js'
 import {invalidInput} from '../../errors.js'
-import {orderSides, orderTypes, timesInForce, type OrderSide, type OrderType, type TimeInForce} from '../../store/index.js'
+import {orderSides, orderTypes, timesInForce, type Order} from '../../store/index.js'
 import {requireOneOf, requireText, show} from '../validate.js'
 
 /** Numbers arrive as text from flags and JSON; anything but a plain finite decimal is refused. */
@@ -45,14 +45,7 @@ export const validSymbol = (v: string | undefined) =>
 export const validClientOrderId = (v: string | undefined) =>
   v === undefined ? undefined : requireText('client order id', v, {max: 64, pattern: /^[A-Za-z0-9._:-]+$/, patternHelp: 'letters, digits and . _ : -'})
 
-export interface OrderTerms {
-  side: OrderSide
-  order_type: OrderType
-  time_in_force: TimeInForce
-  quantity: number
-  price: number | null
-  stop_price: number | null
-}
+export type OrderTerms = Pick<Order, 'side' | 'order_type' | 'time_in_force' | 'quantity' | 'price' | 'stop_price'>
 
 /** Which prices each order type needs: limit prices for limit orders, none for market orders. */
 export function validTerms(

@@ -95,6 +95,8 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
     const firstStrategy = await tx.sequences.allocate('strategy', strategies.length)
     const strategyRows: NewStrategyRow[] = strategies.map((s, i) => ({...s, strategy_id: formatStrategyId(firstStrategy + i)}))
     for (const s of strategyRows) await tx.strategies.insert(s)
+    // Their creation is recorded like any other, so the engine's change detector knows their state.
+    await tx.events.append(strategyRows.map((s) => ({type: 'strategy.created', entity_type: 'strategy' as const, entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {name: s.name, type: s.type, status: s.status}})))
     for (const [username, id] of Object.entries(ids)) {
       if (!username.startsWith('trader00')) continue
       await tx.users.recordLogin(id, {ip: `10.0.0.${Object.keys(ids).indexOf(username) + 10}`, device: 'ordermon-cli', success: true, reason: null})

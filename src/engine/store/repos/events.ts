@@ -52,6 +52,21 @@ export class EventRepo {
     }))
   }
 
+  /** How far a named reader (the Redis relay, a detector watermark) has got. */
+  async offset(name: string): Promise<number> {
+    const row = await this.knex('relay_offsets').where({name}).first('last_event_id')
+    return row ? Number(row.last_event_id) : 0
+  }
+
+  async setOffset(name: string, value: number): Promise<void> {
+    await this.knex('relay_offsets').insert({name, last_event_id: value}).onConflict('name').merge({last_event_id: value})
+  }
+
+  async maxId(): Promise<number> {
+    const row = await this.knex('events').max({m: 'id'}).first()
+    return Number(row?.m ?? 0)
+  }
+
   async forEntity(entityType: string, entityId: string): Promise<StoredEvent[]> {
     const rows = await this.knex('events').where({entity_type: entityType, entity_id: entityId}).orderBy('id')
     return rows.map((r) => ({...r, id: Number(r.id), payload: this.dialect.fromJson(r.payload, {}), created_at: this.dialect.toIso(r.created_at)!}))

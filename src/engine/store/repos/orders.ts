@@ -167,6 +167,38 @@ export class OrderRepo {
     return r ? this.toOrder(r) : undefined
   }
 
+  async findMany(orderIds: string[]): Promise<Order[]> {
+    if (orderIds.length === 0) return []
+    const rows = await this.knex('orders').whereIn('order_id', orderIds)
+    return rows.map((r) => this.toOrder(r))
+  }
+
+  /** Every open order of the given users: what the engine monitors (one query). */
+  async openForUsers(userIds: string[] | 'all'): Promise<Order[]> {
+    const q = this.knex('orders').whereIn('status', [...openOrderStatuses])
+    if (userIds !== 'all') q.whereIn('user_id', userIds)
+    const rows = await q
+    return rows.map((r) => this.toOrder(r))
+  }
+
+  /** Net position and average buy cost per strategy and symbol, from fills (one query). */
+  async positions(strategyIds: string[]): Promise<Array<{strategy_id: string; symbol: string; quantity: number; avg_cost: number}>> {
+    if (strategyIds.length === 0) return []
+    const rows = await this.knex('fills')
+      .whereIn('strategy_id', strategyIds)
+      .groupBy('strategy_id', 'symbol')
+      .select('strategy_id', 'symbol')
+      .select(this.knex.raw("SUM(CASE WHEN side = 'buy' THEN quantity ELSE -quantity END) AS qty"))
+      .select(this.knex.raw("SUM(CASE WHEN side = 'buy' THEN quantity * price ELSE 0 END) AS cost"))
+      .select(this.knex.raw("SUM(CASE WHEN side = 'buy' THEN quantity ELSE 0 END) AS bought"))
+    return rows.map((r: Record<string, unknown>) => ({
+      strategy_id: String(r.strategy_id),
+      symbol: String(r.symbol),
+      quantity: Number(r.qty),
+      avg_cost: Number(r.bought) > 0 ? Number(r.cost) / Number(r.bought) : 0,
+    }))
+  }
+
   async findByClientId(userId: string, clientOrderId: string): Promise<Order | undefined> {
     const r = await this.knex('orders').where({user_id: userId, client_order_id: clientOrderId}).first()
     return r ? this.toOrder(r) : undefined

@@ -24,15 +24,7 @@ export interface Strategy {
   stopped_at: string | null
 }
 
-export interface NewStrategyRow {
-  strategy_id: string
-  user_id: string
-  name: string
-  type: StrategyType
-  status: StrategyStatus
-  parameters: Record<string, unknown>
-  risk_management: Record<string, unknown>
-  schedule: Record<string, unknown> | null
+export type NewStrategyRow = Pick<Strategy, 'strategy_id' | 'user_id' | 'name' | 'type' | 'status' | 'parameters' | 'risk_management' | 'schedule'> & {
   module_path?: string | null
 }
 
@@ -136,6 +128,17 @@ export class StrategyRepo {
 
   async delete(strategyId: string): Promise<number> {
     return this.knex('strategies').where({strategy_id: strategyId}).delete()
+  }
+
+  async running(userIds: string[] | 'all'): Promise<Strategy[]> {
+    const q = this.knex('strategies').where('status', 'running')
+    if (userIds !== 'all') q.whereIn('user_id', userIds)
+    return (await q).map((r) => this.toStrategy(r))
+  }
+
+  async findMany(ids: string[]): Promise<Strategy[]> {
+    if (ids.length === 0) return []
+    return (await this.knex('strategies').whereIn('strategy_id', ids)).map((r) => this.toStrategy(r))
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -148,6 +148,15 @@ export class UserRepo {
     return {total: Number(n), users: rows.map((r) => this.toUser(r))}
   }
 
+  async active(): Promise<User[]> {
+    return (await this.knex('users').where('status', 'active')).map((r) => this.toUser(r))
+  }
+
+  async findMany(ids: string[]): Promise<User[]> {
+    if (ids.length === 0) return []
+    return (await this.knex('users').whereIn('user_id', ids)).map((r) => this.toUser(r))
+  }
+
   async count(): Promise<number> {
     const row = await this.knex('users').count({n: '*'}).first()
     return Number(row?.n ?? 0)

@@ -1,0 +1,44 @@
+import {BaseCommand} from '../cli/base-command.js'
+import {renderRecord} from '../cli/output.js'
+import {readState, runningPid, type EngineState} from '../engine/runtime/pidfile.js'
+
+function uptime(since: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000))
+  const h = Math.floor(s / 3600)
+  return `${h ? `${h}h ` : ''}${Math.floor((s % 3600) / 60)}m ${s % 60}s`
+}
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = 'Is the engine running? pid, uptime, version, backend, what it monitors, events/s, last scan.'
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
+
+  async run(): Promise<{running: boolean; state?: EngineState}> {
+    const home = this.config_().paths.home
+    const pid = runningPid(home)
+    const state = readState(home)
+    if (!pid || !state || state.pid !== pid) {
+      this.log(`Engine: not running${state ? ` (last: ${state.status} at ${state.updated_at})` : ''}.`)
+      return {running: false}
+    }
+    this.log(
+      renderRecord([
+        ['Engine', state.status],
+        ['PID', state.pid],
+        ['Instance', state.instance_id],
+        ['Uptime', uptime(state.started_at)],
+        ['Version', state.version],
+        ['Backend', `${state.backend} (${state.database})`],
+        ['Redis', state.redis ?? 'not configured (embedded mode)'],
+        ['Users monitored', state.users],
+        ['Strategies running', state.strategies],
+        ['Open orders', state.open_orders],
+        ['Events/s', state.events_per_s],
+        ['Events total', state.events_total],
+        ['Last scan', state.last_scan_at],
+        ['Last error', state.last_error],
+        ['Heartbeat', state.updated_at],
+      ]),
+    )
+    return {running: true, state}
+  }
+}

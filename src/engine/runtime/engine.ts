@@ -1,0 +1,376 @@
+import {hostname} from 'node:os'
+import {randomBytes} from 'node:crypto'
+import {channels, type EventMessage} from '../bus/channels.js'
+import {EventBus} from '../bus/event-bus.js'
+import {OutboxRelay} from '../bus/outbox-relay.js'
+import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../bus/redis.js'
+import type {LoadedConfig} from '../config/index.js'
+import type {Actor} from '../domain/context.js'
+import {isOpen} from '../domain/orders/state-machine.js'
+import {openEngine, type Engine} from '../index.js'
+import {createSystemLogger, type Logger} from '../logging/logger.js'
+import {cleanupLogs} from '../logging/retention.js'
+import {UserLogs} from '../logging/user-logs.js'
+import type {Order, Strategy, User} from '../store/index.js'
+import {loadStrategy} from '../strategies/registry.js'
+import {ChangeDetector} from './change-detector.js'
+import {ReplayMarket} from './market/replay.js'
+import {SimMarket} from './market/sim.js'
+import type {MarketData, Tick} from './market/types.js'
+import {acquirePidfile, releasePidfile, writeState, type EngineState} from './pidfile.js'
+import {StrategyRunner} from './strategy-runner.js'
+import {ExternalVenue, PaperVenue} from './venue/paper.js'
+import type {ExecutionVenue} from './venue/types.js'
+
+export interface EngineOptions {
+  loaded: LoadedConfig
+  version: string
+  /** Called for every event the engine sees (the foreground console view). */
+  onEvent?: (event: EventMessage) => void
+  /** Claim ORDERMON_HOME with a pidfile (the CLI engine does; in-process tests need not). */
+  pidfile?: boolean
+}
+
+interface UserMonitor {
+  user: User
+  runners: Map<string, StrategyRunner>
+}
+
+const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
+
+/**
+ * The monitoring engine (the original's MonitoringEngine): one UserMonitor per active user with that
+ * user's running strategies and open orders; strategies fed by market data; orders executed by a
+ * venue; every change flows through the events outbox, which it tails to stay in step with the CLI
+ * and with raw SQL (ChangeDetector), and relays to Redis when configured.
+ */
+export class MonitoringEngine {
+  readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  private engine!: Engine
+  private redis?: RedisClient
+  private relay?: OutboxRelay
+  private detector!: ChangeDetector
+  private market!: MarketData
+  private venue!: ExecutionVenue
+  private logger!: Logger
+  private userLogs!: UserLogs
+  readonly bus: EventBus
+  private readonly monitors = new Map<string, UserMonitor>()
+  private readonly openOrders = new Map<string, Order>()
+  private lastEventId = 0
+  private timers: NodeJS.Timeout[] = []
+  private stopping = false
+  private inFlight = new Set<Promise<unknown>>()
+  private readonly startedAt = new Date()
+  private lastScanAt: Date | null = null
+  private lastError: string | null = null
+  private eventsTotal = 0
+  private transitionsTotal = 0
+  private rateWindow: number[] = []
+  private retentionDay = ''
+
+  constructor(private readonly options: EngineOptions) {
+    this.bus = new EventBus((error, event, pattern) => this.logger?.error('event handler failed', {pattern, event_id: event.id, error: String(error)}))
+  }
+
+  get config() {
+    return this.options.loaded.config
+  }
+
+  async start(): Promise<void> {
+    const {loaded} = this.options
+    if (this.options.pidfile) acquirePidfile(loaded.paths.home)
+    try {
+      this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level)
+      this.userLogs = new UserLogs(loaded.paths.logDir, this.config.logging.level === 'debug' ? 'debug' : 'info')
+      this.engine = await openEngine({loaded})
+      if (redisConfigured(this.config)) {
+        this.redis = await connectRedis(this.config)
+        this.relay = new OutboxRelay(this.engine.store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
+      }
+      const e = this.config.engine
+      this.market = e.market === 'replay' ? new ReplayMarket(e.replay_file ?? 'ticks.csv') : new SimMarket(e.market_seed)
+      this.venue = e.venue === 'external' ? new ExternalVenue() : new PaperVenue({latencyMs: e.paper_latency_ms})
+      this.detector = new ChangeDetector(this.engine.store)
+      await this.detector.init()
+      this.lastEventId = await this.engine.store.events.maxId()
+      await this.scan()
+      this.writeState('running')
+      this.logger.info('engine started', {instance: this.instanceId, users: this.monitors.size, open_orders: this.openOrders.size, database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
+      this.loop(() => this.pollChanges(), e.poll_ms)
+      this.loop(() => this.marketTick(), e.tick_ms)
+      if (this.relay) this.loop(() => this.relayOutbox(), e.relay_ms)
+      this.loop(async () => this.heartbeat(), e.heartbeat_ms)
+    } catch (error) {
+      await this.close()
+      throw error
+    }
+  }
+
+  /** Runs `task` every `ms`, never overlapping itself; errors are logged and the loop carries on. */
+  private loop(task: () => Promise<unknown>, ms: number): void {
+    const run = async () => {
+      if (this.stopping) return
+      const p = task().catch((error) => this.fail(error))
+      this.inFlight.add(p)
+      await p
+      this.inFlight.delete(p)
+      if (!this.stopping) this.timers.push(setTimeout(run, ms))
+    }
+    this.timers.push(setTimeout(run, 0))
+  }
+
+  private fail(error: unknown): void {
+    const e = error as {code?: string; message?: string}
+    const dbDown = ['ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') || /acquiring a connection|connection/i.test(e?.message ?? '')
+    this.lastError = `${dbDown ? 'db_connection_failed: ' : ''}${e?.message ?? String(error)}`.slice(0, 300)
+    this.logger?.error(dbDown ? 'db_connection_failed' : 'engine task failed', {error: e?.message ?? String(error), code: e?.code})
+  }
+
+  /** Loads active users, their running strategies and open orders: three queries, whatever the size. */
+  private async scan(): Promise<void> {
+    const store = this.engine.store
+    const users = await store.users.active()
+    const active = new Set(users.map((u) => u.user_id))
+    for (const id of [...this.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
+    for (const u of users) if (!this.monitors.has(u.user_id)) this.monitors.set(u.user_id, {user: u, runners: new Map()})
+    const strategies = (await store.strategies.running('all')).filter((s) => active.has(s.user_id))
+    for (const s of strategies) await this.ensureRunner(s)
+    const positions = await store.orders.positions(strategies.map((s) => s.strategy_id))
+    for (const p of positions) this.runnerOf(p.strategy_id)?.setPosition(p.symbol, p.quantity, p.avg_cost)
+    for (const o of await store.orders.openForUsers('all')) if (active.has(o.user_id)) this.trackOrder(o)
+    this.lastScanAt = new Date()
+  }
+
+  private runnerOf(strategyId: string): StrategyRunner | undefined {
+    for (const m of this.monitors.values()) {
+      const r = m.runners.get(strategyId)
+      if (r) return r
+    }
+    return undefined
+  }
+
+  private async ensureRunner(s: Strategy): Promise<void> {
+    const m = this.monitors.get(s.user_id)
+    if (!m) return
+    const existing = m.runners.get(s.strategy_id)
+    if (existing && existing.config.version === s.version) return
+    try {
+      const logic = await loadStrategy(s, this.config.engine.strategies_dir ?? process.cwd())
+      const runner = new StrategyRunner(s, logic)
+      m.runners.set(s.strategy_id, runner)
+      this.market.follow(runner.symbols)
+      this.userLogs.log(s.user_id, 'info', `strategy ${s.strategy_id} running`, {strategy_id: s.strategy_id, type: s.type})
+    } catch (error) {
+      this.userLogs.log(s.user_id, 'error', `strategy ${s.strategy_id} failed to load: ${String(error)}`)
+      await this.engine.strategies.stop(s.strategy_id, ENGINE_ACTOR, {reason: `failed to load: ${String(error)}`.slice(0, 250)}).catch(() => {})
+    }
+  }
+
+  private dropUser(userId: string): void {
+    this.monitors.delete(userId)
+    for (const [id, o] of this.openOrders) if (o.user_id === userId) this.openOrders.delete(id)
+    this.userLogs.log(userId, 'info', 'user no longer monitored')
+  }
+
+  private trackOrder(o: Order): void {
+    if (isOpen(o.status) && this.monitors.has(o.user_id)) {
+      this.openOrders.set(o.order_id, o)
+      this.market.follow([o.symbol])
+    } else this.openOrders.delete(o.order_id)
+    if (o.strategy_id) {
+      const r = this.runnerOf(o.strategy_id)
+      if (r) {
+        if (isOpen(o.status)) r.working.add(o.symbol)
+        else r.working.delete(o.symbol)
+      }
+    }
+  }
+
+  /** Raw SQL changes become events; then every new event is applied to what we monitor. */
+  private async pollChanges(): Promise<void> {
+    await this.detector.poll()
+    const store = this.engine.store
+    for (;;) {
+      const events = await store.events.after(this.lastEventId, 5000)
+      if (events.length === 0) break
+      this.lastEventId = events.at(-1)!.id
+      const userIds = new Set<string>()
+      const strategyIds = new Set<string>()
+      const orderIds = new Set<string>()
+      for (const e of events) {
+        if (e.entity_type === 'user') userIds.add(e.entity_id)
+        else if (e.entity_type === 'strategy') strategyIds.add(e.entity_id)
+        else if (e.entity_type === 'order') orderIds.add(e.entity_id)
+      }
+      // Current rows in three queries, then apply: the events say what changed, the rows what is.
+      const [users, strategies, orders] = await Promise.all([store.users.findMany([...userIds]), store.strategies.findMany([...strategyIds]), store.orders.findMany([...orderIds])])
+      const userMap = new Map(users.map((u) => [u.user_id, u]))
+      for (const id of userIds) {
+        const u = userMap.get(id)
+        if (!u || u.status !== 'active') {
+          if (this.monitors.has(id)) this.dropUser(id)
+        } else if (!this.monitors.has(id)) {
+          this.monitors.set(id, {user: u, runners: new Map()})
+          for (const s of await store.strategies.running([id])) await this.ensureRunner(s)
+          for (const o of await store.orders.openForUsers([id])) this.trackOrder(o)
+          this.userLogs.log(id, 'info', 'user monitored')
+        } else this.monitors.get(id)!.user = u
+      }
+      const strategyMap = new Map(strategies.map((s) => [s.strategy_id, s]))
+      for (const id of strategyIds) {
+        const s = strategyMap.get(id)
+        if (s && s.status === 'running') await this.ensureRunner(s)
+        else for (const m of this.monitors.values()) m.runners.delete(id)
+      }
+      for (const o of orders) this.trackOrder(o)
+      for (const e of events) {
+        const m = {id: e.id, type: e.type, entity_type: e.entity_type, entity_id: e.entity_id, user_id: e.user_id, source: e.source, created_at: e.created_at, payload: e.payload}
+        if (e.entity_type === 'order' && (e.type === 'order.filled' || e.type === 'order.partially_filled')) {
+          const sid = (e.payload.strategy_id as string | undefined) ?? orders.find((o) => o.order_id === e.entity_id)?.strategy_id
+          const delta = Number(e.payload.filled_delta ?? 0)
+          const o = orders.find((x) => x.order_id === e.entity_id)
+          if (sid && delta > 0 && o) this.runnerOf(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
+        }
+        if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
+        this.count()
+        await this.bus.emit(m)
+        this.options.onEvent?.(m)
+      }
+    }
+  }
+
+  private count(): void {
+    this.eventsTotal++
+    this.rateWindow.push(Date.now())
+  }
+
+  /** One market step: strategies see the ticks and place orders, then the venue works the book. */
+  private async marketTick(): Promise<void> {
+    const now = Date.now()
+    const ticks = await this.market.next(now)
+    const date = new Date(now)
+    for (const tick of ticks) {
+      for (const m of this.monitors.values()) {
+        for (const runner of m.runners.values()) {
+          const {intents, blocked} = runner.onTick(tick, date)
+          for (const b of blocked) this.userLogs.log(m.user.user_id, 'warn', `risk: ${b}`, {strategy_id: runner.config.strategy_id})
+          for (const intent of intents) {
+            runner.working.add(intent.symbol)
+            await this.engine.orders
+              .create({user_id: m.user.user_id, strategy_id: runner.config.strategy_id, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, ENGINE_ACTOR)
+              .then((r) => this.trackOrder(r.order))
+              .catch((error) => {
+                runner.working.delete(intent.symbol)
+                this.userLogs.log(m.user.user_id, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: runner.config.strategy_id})
+              })
+          }
+        }
+      }
+      await this.execute(tick, now)
+    }
+  }
+
+  private async execute(tick: Tick, now: number): Promise<void> {
+    const decision = this.venue.onTick(tick, this.openOrders.values(), now)
+    for (const f of decision.fills) {
+      const order = await this.engine.orders.fill(f.order_id, {quantity: f.quantity, price: f.price, fee: f.fee}, ENGINE_ACTOR).catch((error) => {
+        this.logger.warn('fill not applied', {order_id: f.order_id, error: String((error as Error).message ?? error)})
+        return undefined
+      })
+      if (order) {
+        this.transitionsTotal++
+        this.trackOrder(order)
+      }
+    }
+    for (const c of decision.cancels) {
+      const order = await this.engine.orders.finish(c.order_id, 'cancelled', c.reason, ENGINE_ACTOR).catch(() => undefined)
+      if (order) {
+        this.transitionsTotal++
+        this.trackOrder(order)
+      }
+    }
+  }
+
+  private async relayOutbox(): Promise<void> {
+    while (!this.stopping && (await this.relay!.relayOnce()) > 0);
+  }
+
+  private async heartbeat(): Promise<void> {
+    this.writeState(this.lastError ? 'degraded' : 'running')
+    const day = new Date().toISOString().slice(0, 10)
+    if (day !== this.retentionDay) {
+      // Retention once a day (and at start): old log files go, today's never.
+      this.retentionDay = day
+      try {
+        const r = cleanupLogs(this.options.loaded.paths.logDir, {days: this.config.logging.retention_days})
+        if (r.deleted.length) this.logger.info('old logs removed', {files: r.deleted.length, bytes: r.bytes_freed})
+      } catch (error) {
+        this.logger.warn('log retention failed', {error: String(error)})
+      }
+    }
+    this.lastError = null
+  }
+
+  status(): EngineState {
+    const now = Date.now()
+    this.rateWindow = this.rateWindow.filter((t) => now - t < 10_000)
+    let strategies = 0
+    for (const m of this.monitors.values()) strategies += m.runners.size
+    return {
+      pid: process.pid,
+      instance_id: this.instanceId,
+      version: this.options.version,
+      backend: this.engine?.db.client ?? 'unknown',
+      database: this.engine?.db.label ?? '',
+      redis: this.redis ? describeRedis(this.config) : null,
+      status: 'running',
+      started_at: this.startedAt.toISOString(),
+      updated_at: new Date(now).toISOString(),
+      users: this.monitors.size,
+      strategies,
+      open_orders: this.openOrders.size,
+      events_per_s: Math.round((this.rateWindow.length / 10) * 10) / 10,
+      events_total: this.eventsTotal,
+      transitions_total: this.transitionsTotal,
+      last_scan_at: this.lastScanAt?.toISOString() ?? null,
+      last_error: this.lastError,
+    }
+  }
+
+  private writeState(status: EngineState['status']): void {
+    try {
+      writeState(this.options.loaded.paths.home, {...this.status(), status})
+    } catch (error) {
+      this.logger?.warn('cannot write engine state', {error: String(error)})
+    }
+  }
+
+  /** Graceful stop: no new work, finish what is in flight, flush the outbox and logs, close pools. */
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    for (const t of this.timers) clearTimeout(t)
+    this.writeState('stopping')
+    await Promise.allSettled([...this.inFlight])
+    if (this.relay) await this.relay.relayOnce().catch(() => {})
+    this.logger?.info('engine stopped', {instance: this.instanceId, events: this.eventsTotal})
+    this.writeState('stopped')
+    await this.close()
+  }
+
+  private async close(): Promise<void> {
+    await this.userLogs?.flush().catch(() => {})
+    this.redis?.disconnect()
+    await this.engine?.close().catch(() => {})
+    await new Promise<void>((resolve) => {
+      if (!this.logger) return resolve()
+      this.logger.on('finish', () => resolve())
+      this.logger.end()
+      setTimeout(resolve, 500)
+    })
+    if (this.options.pidfile) releasePidfile(this.options.loaded.paths.home)
+  }
+}
+
+export {channels}
