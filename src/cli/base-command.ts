@@ -82,6 +82,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         name = 'unknown'
       }
     }
+    if (name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) throw new OrdermonError('invalidInput', 'The actor name must be at most 100 characters, without control characters.')
     return {name: `cli:${name}`, source: 'cli'}
   }
 
@@ -89,7 +90,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof Errors.ExitError) throw err
     const {code, kind, message, hint} = describeError(err)
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: kind, exit_code: code, message, hint}})
+      this.logJson({error: {code: kind, exit_code: code, message, hint: hint ?? null}})
     } else {
       const label = chalk.red('Error:')
       process.stderr.write(`${label} ${message}${hint ? ` ${chalk.dim(hint)}` : ''}\n`)

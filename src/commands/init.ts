@@ -37,9 +37,16 @@ export default class Init extends BaseCommand<typeof Init> {
     const result: InitResult = {database: engine.db.label, backend: engine.db.client, migrations_applied: applied}
     this.log(success(`Database ready: ${engine.db.label} (${applied.length} migration(s) applied).`))
     if (f['admin-username']) {
-      const admin = await engine.users.createAdmin({username: f['admin-username'], password: adminPassword!, email: f['admin-email']}, this.actor())
-      result.admin = {user_id: admin.user_id, username: admin.username}
-      this.log(success(`Administrator ${admin.username} (${admin.user_id}) created.`))
+      const existing = await engine.users.find({username: f['admin-username']}).catch(() => undefined)
+      if (existing) {
+        // Running init again must not fail, nor silently reset a password.
+        result.admin = {user_id: existing.user_id, username: existing.username}
+        this.log(`User ${existing.username} (${existing.user_id}) already exists; left as it is (use \`ordermon user reset-password\` to change its password).`)
+      } else {
+        const admin = await engine.users.createAdmin({username: f['admin-username'], password: adminPassword!, email: f['admin-email']}, this.actor())
+        result.admin = {user_id: admin.user_id, username: admin.username}
+        this.log(success(`Administrator ${admin.username} (${admin.user_id}) created.`))
+      }
     }
     if (f['sample-data']) {
       result.sample_data = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor())

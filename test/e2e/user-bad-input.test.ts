@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import knexFactory, {type Knex} from 'knex'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, type ExpectStatic} from 'vitest'
 import {backendKinds, createBackend, dropMysqlDatabase, MYSQL_BASE_URL, uniqueName, type TestBackend} from '../helpers/backends.js'
 import {json, runCli, type CliResult} from '../helpers/cli.js'
 
@@ -28,11 +28,11 @@ async function cliIn(env: Record<string, string>, cwd: string, args: string[], i
   }
 }
 
-function oneErrorLine(r: CliResult): string {
+function oneErrorLine(r: CliResult, ex: ExpectStatic = expect): string {
   const lines = r.stderr.split('\n').filter((l) => l !== '')
-  expect(lines, `stderr:\n${r.stderr}`).toHaveLength(1)
-  expect(lines[0]).toMatch(/^Error: /)
-  expect(r.stderr).not.toMatch(/\n\s+at |ModuleLoadError|›/)
+  ex(lines, `stderr:\n${r.stderr}`).toHaveLength(1)
+  ex(lines[0]).toMatch(/^Error: /)
+  ex(r.stderr).not.toMatch(/\n\s+at |ModuleLoadError|›/)
   return lines[0]!
 }
 
@@ -59,7 +59,6 @@ const newUser = (...extra: string[]) => ['user', 'create', '--username', `newuse
 const createCases: BadCase[] = [
   {title: 'duplicate username', args: ['user', 'create', '--username', EXISTING, '--password', 'password123'], code: 5, message: /Username "existing01" is already taken/},
   {title: 'duplicate username with surrounding spaces', args: ['user', 'create', '--username', `  ${EXISTING} `, '--password', 'password123'], code: 5, message: /already taken/},
-  {title: 'duplicate username differing only in letter case', args: ['user', 'create', '--username', EXISTING.toUpperCase(), '--password', 'password123'], code: 5, message: /already taken/},
   {title: 'duplicate --user-id', args: newUser('--user-id', EXISTING_ID), code: 5, message: /User id "X000001" is already taken/},
   {title: 'invalid email', args: newUser('--email', 'not-an-email'), code: 2, message: /email "not-an-email" is not valid/},
   {title: 'email without a domain suffix', args: newUser('--email', 'a@b'), code: 2, message: /email/},
@@ -112,7 +111,7 @@ const otherCases: BadCase[] = [
   {title: 'list --type gold', args: ['user', 'list', '--type', 'gold'], code: 2, message: /--type/},
   {title: 'show with neither --username nor --user-id', args: ['user', 'show'], code: 2, message: /--user-id|--username/},
   {title: 'show with both --username and --user-id', args: ['user', 'show', '--username', EXISTING, '--user-id', EXISTING_ID], code: 2, message: /--user-id|--username/},
-  {title: 'status without --status', args: ['user', 'status', '--username', EXISTING], code: 2, message: /--status/},
+  {title: 'status without --status', args: ['user', 'status', '--username', EXISTING], code: 2, message: /required flag.*status|--status/},
   {title: 'status with an unknown status', args: ['user', 'status', '--username', EXISTING, '--status', 'banned'], code: 2, message: /active, suspended, locked/},
   {title: 'update with nothing to change', args: ['user', 'update', '--username', EXISTING], code: 2, message: /Nothing to update/},
   {title: 'update with an invalid email', args: ['user', 'update', '--username', EXISTING, '--email', 'nope'], code: 2, message: /email "nope" is not valid/},
@@ -128,149 +127,169 @@ const otherCases: BadCase[] = [
   {title: 'create-admin with a duplicate username', args: ['user', 'create-admin', '--username', EXISTING, '--password', 'password123'], code: 5, message: /already taken/},
 ]
 
-describe.each(backendKinds)('bad input to user commands on %s', (kind) => {
-  let backend: TestBackend
-  let db: Knex
+// The backends run side by side (separate databases); the tests of one backend run in order.
+describe.concurrent.each(backendKinds)('%s', (kind) => {
+  describe.sequential('bad input to user commands', () => {
+    let backend: TestBackend
+    let db: Knex
 
-  const cli = (args: string[], input?: string) => cliIn(backend.env, backend.dir, args, input)
+    const cli = (args: string[], input?: string) => cliIn(backend.env, backend.dir, args, input)
 
-  async function snapshot() {
-    const n = async (table: string) => Number((await db(table).count({n: '*'}))[0]!.n)
-    return {
-      users: await n('users'),
-      audit_log: await n('audit_log'),
-      events: await n('events'),
-      existing: await db('users').where({username: EXISTING}).first(),
+    async function snapshot() {
+      const n = async (table: string) => Number((await db(table).count({n: '*'}))[0]!.n)
+      return {
+        users: await n('users'),
+        audit_log: await n('audit_log'),
+        events: await n('events'),
+        existing: await db('users').where({username: EXISTING}).first(),
+      }
     }
-  }
 
-  /** Runs a command that must be refused, and checks the one-line error and that nothing changed. */
-  async function refused(c: BadCase): Promise<string> {
-    const before = await snapshot()
-    const r = await cli(c.args, c.input)
-    expect(r.code, `exit code; stderr: ${r.stderr.slice(0, 500)}`).toBe(c.code)
-    const line = oneErrorLine(r)
-    expect(r.stdout).toBe('')
-    if (c.message) expect(line).toMatch(c.message)
-    // A 10,000-character value is not echoed back in full.
-    expect(line.length).toBeLessThan(400)
-    if (c.secret) expect(r.stdout + r.stderr).not.toContain(c.secret)
-    expect(await snapshot()).toEqual(before)
-    return line
-  }
-
-  beforeAll(async () => {
-    backend = await createBackend(kind)
-    const init = await cliIn(backend.env, backend.dir, ['init'])
-    expect(init.code, init.stderr).toBe(0)
-    const made = await cliIn(backend.env, backend.dir, ['user', 'create', '--username', EXISTING, '--user-id', EXISTING_ID, '--password', 'password123', '--name', '张三', '--email', 'existing01@example.com'])
-    expect(made.code, made.stderr).toBe(0)
-    db = openDb(backend)
-  })
-
-  afterAll(async () => {
-    await db?.destroy()
-    await backend?.cleanup()
-  })
-
-  describe('user create refuses', () => {
-    it.each(createCases)('$title (exit $code)', async (c) => {
-      await refused(c)
-    })
-  })
-
-  describe('unknown users are not found', () => {
-    it.each(notFoundCases)('$title (exit $code)', async (c) => {
-      await refused(c)
-    })
-  })
-
-  describe('other commands refuse', () => {
-    it.each(otherCases)('$title (exit $code)', async (c) => {
-      await refused(c)
-    })
-  })
-
-  it('reports errors as JSON on stdout with --json, and nothing on stderr', async () => {
-    const before = await snapshot()
-    const dup = await cli(['user', 'create', '--username', EXISTING, '--password', 'password123', '--json'])
-    expect(dup.code).toBe(5)
-    expect(dup.stderr).toBe('')
-    expect(json(dup)).toEqual({error: {code: 'conflict', exit_code: 5, message: expect.stringContaining('already taken'), hint: expect.any(String)}})
-
-    const bad = await cli(['user', 'list', '--limit', 'abc', '--json'])
-    expect(bad.code).toBe(2)
-    expect(bad.stderr).toBe('')
-    expect(json(bad).error).toMatchObject({code: 'invalidInput', exit_code: 2})
-
-    const missing = await cli(['user', 'show', '--username', 'nobody_here', '--json'])
-    expect(missing.code).toBe(4)
-    expect(json(missing).error).toMatchObject({code: 'notFound', exit_code: 4, message: 'No user "nobody_here".'})
-    expect(await snapshot()).toEqual(before)
-  })
-
-  it('always includes the hint key in a --json error, even when there is no hint', async () => {
-    const r = await cli(['user', 'create', '--username', `newuser_${rand()}`, '--password', 'password123', '--email', 'not-an-email', '--json'])
-    expect(r.code).toBe(2)
-    const body = json(r)
-    expect(Object.keys(body.error).sort()).toEqual(['code', 'exit_code', 'hint', 'message'])
-  })
-
-  it('stores an SQL-looking name literally and keeps the users table', async () => {
-    const sql = "x'; DROP TABLE users; --"
-    const username = `sqlname_${rand()}`
-    const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', sql, '--email', 'o.brien@example.com'])
-    expect(r.code, r.stderr).toBe(0)
-    expect(await db.schema.hasTable('users')).toBe(true)
-    expect((await db('users').where({username}).first()).name).toBe(sql)
-
-    const shown = json(await cli(['user', 'show', '--username', username, '--json']))
-    expect(shown.user.name).toBe(sql)
-    const listed = await cli(['user', 'list', '--search', 'DROP TABLE'])
-    expect(listed.code).toBe(0)
-    expect(listed.stdout.split('\n')[1]!.split('\t').slice(1, 3)).toEqual([username, sql])
-
-    // Quotes in a search are data, not SQL: this matches nobody rather than everybody.
-    const injected = json(await cli(['user', 'list', '--search', "' OR '1'='1", '--json']))
-    expect(injected.total).toBe(0)
-    expect(await db('users').count({n: '*'}).then((rows) => Number(rows[0]!.n))).toBeGreaterThan(1)
-  })
-
-  it('stores and shows unicode names exactly', async () => {
-    const group = `uni-${rand()}`
-    const names = ['张三', 'Zoë Ünïcødé', 'Ἀθηνᾶ Παλλάς', 'محمد علي', '😀 Smiley 🚀', 'e\u0301te\u0301 combining', '𠮷野家 (CJK ext B)', 'Ｆｕｌｌｗｉｄｔｈ', '한국어 이름']
-    const users: Array<{username: string; name: string}> = []
-    for (const name of names) {
-      const username = `uni_${rand()}`
-      const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', name, '--group', group])
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0)
-      expect(r.stdout).toContain(`Name\t${name}`)
-      users.push({username, name})
+    /** Runs a command that must be refused, and checks the one-line error and that nothing changed. */
+    async function refused(c: BadCase, ex: ExpectStatic = expect): Promise<string> {
+      const before = await snapshot()
+      const r = await cli(c.args, c.input)
+      ex(r.code, `exit code; stderr: ${r.stderr.slice(0, 500)}`).toBe(c.code)
+      const line = oneErrorLine(r, ex)
+      ex(r.stdout).toBe('')
+      if (c.message) ex(line).toMatch(c.message)
+      // A 10,000-character value is not echoed back in full.
+      ex(line.length).toBeLessThan(400)
+      if (c.secret) ex(r.stdout + r.stderr).not.toContain(c.secret)
+      ex(await snapshot()).toEqual(before)
+      return line
     }
-    for (const u of users) expect((await db('users').where({username: u.username}).first()).name).toBe(u.name)
 
-    const listed = json(await cli(['user', 'list', '--group', group, '--json']))
-    expect(listed.users.map((u: any) => u.name)).toEqual(names)
-    const plain = await cli(['user', 'list', '--group', group])
-    expect(plain.stdout.trimEnd().split('\n').slice(1).map((l) => l.split('\t')[2])).toEqual(names)
-    const found = json(await cli(['user', 'list', '--search', '𠮷野', '--json']))
-    expect(found.users.map((u: any) => u.username)).toEqual([users[6]!.username])
-  })
+    beforeAll(async () => {
+      backend = await createBackend(kind)
+      const init = await cliIn(backend.env, backend.dir, ['init'])
+      expect(init.code, init.stderr).toBe(0)
+      const made = await cliIn(backend.env, backend.dir, ['user', 'create', '--username', EXISTING, '--user-id', EXISTING_ID, '--password', 'password123', '--name', '张三', '--email', 'existing01@example.com'])
+      expect(made.code, made.stderr).toBe(0)
+      db = openDb(backend)
+    })
 
-  it('accepts values exactly at the length limits and stores them whole', async () => {
-    const username = `u${long('9', 63)}`.slice(0, 64)
-    const name = long('张', 128)
-    const email = `${long('m', 64)}@${long('d', 60)}.example.com`
-    const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', name, '--email', email])
-    expect(r.code, r.stderr).toBe(0)
-    const row = await db('users').where({username}).first()
-    expect(row.username).toHaveLength(64)
-    expect(row.name).toBe(name)
-    expect(row.email).toBe(email)
+    afterAll(async () => {
+      await db?.destroy()
+      await backend?.cleanup()
+    })
+
+    // Refusals change nothing, so they can run side by side (each still compares counts before and after).
+    describe.concurrent('user create refuses', () => {
+      it.for(createCases)('$title (exit $code)', async (c, {expect}) => {
+        await refused(c, expect)
+      })
+    })
+
+    describe.concurrent('unknown users are not found', () => {
+      it.for(notFoundCases)('$title (exit $code)', async (c, {expect}) => {
+        await refused(c, expect)
+      })
+    })
+
+    describe.concurrent('other commands refuse', () => {
+      it.for(otherCases)('$title (exit $code)', async (c, {expect}) => {
+        await refused(c, expect)
+      })
+    })
+
+    // Values longer than the audit columns hold: refused as input (exit 2), never an internal error (exit 1),
+    // and the same on every backend.
+    it('refuses an --actor longer than the audit log can hold', async () => {
+      await refused({title: 'actor', args: [...newUser(), '--actor', long('a', 200)], code: 2, message: /actor/})
+    })
+
+    it('refuses a --reason longer than the audit log can hold', async () => {
+      await refused({title: 'reason', args: ['user', 'status', '--username', EXISTING, '--status', 'locked', '--reason', long('r', 70_000)], code: 2, message: /reason/})
+    })
+
+    // MariaDB's unique index (utf8mb4_unicode_ci) already treats TRADER001 and trader001 as the same name:
+    // the CLI must behave the same on every backend.
+    it('refuses a username that differs from an existing one only in letter case (exit 5)', async () => {
+      await refused({title: 'case', args: ['user', 'create', '--username', EXISTING.toUpperCase(), '--password', 'password123'], code: 5, message: /already taken/})
+    })
+
+    it('reports errors as JSON on stdout with --json, and nothing on stderr', async () => {
+      const before = await snapshot()
+      const dup = await cli(['user', 'create', '--username', EXISTING, '--password', 'password123', '--json'])
+      expect(dup.code).toBe(5)
+      expect(dup.stderr).toBe('')
+      expect(json(dup)).toEqual({error: {code: 'conflict', exit_code: 5, message: expect.stringContaining('already taken'), hint: expect.any(String)}})
+
+      const bad = await cli(['user', 'list', '--limit', 'abc', '--json'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toBe('')
+      expect(json(bad).error).toMatchObject({code: 'invalidInput', exit_code: 2})
+
+      const missing = await cli(['user', 'show', '--username', 'nobody_here', '--json'])
+      expect(missing.code).toBe(4)
+      expect(json(missing).error).toMatchObject({code: 'notFound', exit_code: 4, message: 'No user "nobody_here".'})
+      expect(await snapshot()).toEqual(before)
+    })
+
+    it('always includes the hint key in a --json error, even when there is no hint', async () => {
+      const r = await cli(['user', 'create', '--username', `newuser_${rand()}`, '--password', 'password123', '--email', 'not-an-email', '--json'])
+      expect(r.code).toBe(2)
+      const body = json(r)
+      expect(Object.keys(body.error).sort()).toEqual(['code', 'exit_code', 'hint', 'message'])
+    })
+
+    it('stores an SQL-looking name literally and keeps the users table', async () => {
+      const sql = "x'; DROP TABLE users; --"
+      const username = `sqlname_${rand()}`
+      const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', sql, '--email', 'o.brien@example.com'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(await db.schema.hasTable('users')).toBe(true)
+      expect((await db('users').where({username}).first()).name).toBe(sql)
+
+      const shown = json(await cli(['user', 'show', '--username', username, '--json']))
+      expect(shown.user.name).toBe(sql)
+      const listed = await cli(['user', 'list', '--search', 'DROP TABLE'])
+      expect(listed.code).toBe(0)
+      expect(listed.stdout.split('\n')[1]!.split('\t').slice(1, 3)).toEqual([username, sql])
+
+      // Quotes in a search are data, not SQL: this matches nobody rather than everybody.
+      const injected = json(await cli(['user', 'list', '--search', "' OR '1'='1", '--json']))
+      expect(injected.total).toBe(0)
+      expect(await db('users').count({n: '*'}).then((rows) => Number(rows[0]!.n))).toBeGreaterThan(1)
+    })
+
+    it('stores and shows unicode names exactly', async () => {
+      const group = `uni-${rand()}`
+      const names = ['张三', 'Zoë Ünïcødé', 'Ἀθηνᾶ Παλλάς', 'محمد علي', '😀 Smiley 🚀', 'e\u0301te\u0301 combining', '𠮷野家 (CJK ext B)', 'Ｆｕｌｌｗｉｄｔｈ', '한국어 이름']
+      const users: Array<{username: string; name: string}> = []
+      for (const name of names) {
+        const username = `uni_${rand()}`
+        const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', name, '--group', group])
+        expect(r.code, `${name}: ${r.stderr}`).toBe(0)
+        expect(r.stdout).toContain(`Name\t${name}`)
+        users.push({username, name})
+      }
+      for (const u of users) expect((await db('users').where({username: u.username}).first()).name).toBe(u.name)
+
+      const listed = json(await cli(['user', 'list', '--group', group, '--json']))
+      expect(listed.users.map((u: any) => u.name)).toEqual(names)
+      const plain = await cli(['user', 'list', '--group', group])
+      expect(plain.stdout.trimEnd().split('\n').slice(1).map((l) => l.split('\t')[2])).toEqual(names)
+      const found = json(await cli(['user', 'list', '--search', '𠮷野', '--json']))
+      expect(found.users.map((u: any) => u.username)).toEqual([users[6]!.username])
+    })
+
+    it('accepts values exactly at the length limits and stores them whole', async () => {
+      const username = `u${long('9', 63)}`.slice(0, 64)
+      const name = long('张', 128)
+      const email = `${long('m', 64)}@${long('d', 60)}.example.com`
+      const r = await cli(['user', 'create', '--username', username, '--password', 'password123', '--name', name, '--email', email])
+      expect(r.code, r.stderr).toBe(0)
+      const row = await db('users').where({username}).first()
+      expect(row.username).toHaveLength(64)
+      expect(row.name).toBe(name)
+      expect(row.email).toBe(email)
+    })
   })
 })
 
-describe('database not reachable or not initialised', () => {
+describe.concurrent('database not reachable or not initialised', () => {
   let scratch: string
   const missingDb = uniqueName('ordermon_missing')
 

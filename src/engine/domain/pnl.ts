@@ -30,7 +30,8 @@ export interface PnlResult {
   positions: Position[]
 }
 
-const r2 = (n: number) => Math.round(n * 100) / 100
+// `|| 0` turns -0 into 0: a flat position must not print as -0.
+const r2 = (n: number) => Math.round(n * 100) / 100 || 0
 const r8 = (n: number) => Math.round(n * 1e8) / 1e8
 
 export function computePnl(fills: PnlFill[], marks: Record<string, number> = {}): PnlResult {

@@ -8,6 +8,12 @@ export function show(value: unknown): string {
   return clean.length > 40 ? `"${clean.slice(0, 40)}…" (${s.length} characters)` : `"${clean}"`
 }
 
+/** A JSON value for an error line: `"25:00"`, `[1,2]`, `null` (quoted once, cut at 40 characters). */
+export function showJson(value: unknown): string {
+  const s = JSON.stringify(value) ?? 'undefined'
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s
+}
+
 // eslint-disable-next-line no-control-regex
 const control = /[\u0000-\u001f\u007f]/
 
@@ -24,6 +30,9 @@ export function requireText(field: string, value: string | undefined, opts: {max
 export function optionalText(field: string, value: string | undefined, opts: {max: number; pattern?: RegExp; patternHelp?: string}): string | undefined {
   return value === undefined ? undefined : requireText(field, value, opts)
 }
+
+/** Free-text reasons (status changes, cancels) end up in audit and history rows of 255 characters. */
+export const validReason = (v: string | undefined) => optionalText('reason', v, {max: 255})
 
 export function requireOneOf<T extends string>(field: string, value: string | undefined, allowed: readonly T[]): T {
   if (value === undefined) throw invalidInput(`${field} is required (one of ${allowed.join(', ')}).`)

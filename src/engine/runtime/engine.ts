@@ -5,6 +5,7 @@ import {EventBus} from '../bus/event-bus.js'
 import {OutboxRelay} from '../bus/outbox-relay.js'
 import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../bus/redis.js'
 import type {LoadedConfig} from '../config/index.js'
+import {OrdermonError} from '../errors.js'
 import type {Actor} from '../domain/context.js'
 import {isOpen} from '../domain/orders/state-machine.js'
 import {openEngine, type Engine} from '../index.js'
@@ -14,6 +15,7 @@ import {UserLogs} from '../logging/user-logs.js'
 import type {Order, Strategy, User} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
 import {ChangeDetector} from './change-detector.js'
+import {RedisMarket} from './market/redis-feed.js'
 import {ReplayMarket} from './market/replay.js'
 import {SimMarket} from './market/sim.js'
 import type {MarketData, Tick} from './market/types.js'
@@ -89,7 +91,12 @@ export class MonitoringEngine {
         this.relay = new OutboxRelay(this.engine.store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
       }
       const e = this.config.engine
-      this.market = e.market === 'replay' ? new ReplayMarket(e.replay_file ?? 'ticks.csv') : new SimMarket(e.market_seed)
+      if (e.market === 'redis') {
+        if (!this.redis) throw new OrdermonError('invalidInput', 'engine.market is redis but no Redis is configured.', {hint: 'Set ORDERMON_REDIS_URL, or use --market sim.'})
+        const feed = new RedisMarket(await connectRedis(this.config), `${this.config.redis.key_prefix}ticks`)
+        await feed.open()
+        this.market = feed
+      } else this.market = e.market === 'replay' ? new ReplayMarket(e.replay_file ?? 'ticks.csv') : new SimMarket(e.market_seed)
       this.venue = e.venue === 'external' ? new ExternalVenue() : new PaperVenue({latencyMs: e.paper_latency_ms})
       this.detector = new ChangeDetector(this.engine.store)
       await this.detector.init()
@@ -361,6 +368,7 @@ export class MonitoringEngine {
 
   private async close(): Promise<void> {
     await this.userLogs?.flush().catch(() => {})
+    await this.market?.close?.().catch(() => {})
     this.redis?.disconnect()
     await this.engine?.close().catch(() => {})
     await new Promise<void>((resolve) => {

@@ -11,7 +11,7 @@ import {
 import type {Actor, ServiceDeps} from '../context.js'
 import {formatOrderId} from '../ids.js'
 import {parseSince} from '../time.js'
-import {requireOneOf, show} from '../validate.js'
+import {requireOneOf, show, validReason} from '../validate.js'
 import {applyChange, type Fill} from './lifecycle.js'
 import {validClientOrderId, validPrice, validQuantity, validSymbol, validTerms} from './rules.js'
 import {isOpen, isTerminal} from './state-machine.js'
@@ -147,8 +147,8 @@ export class OrderService {
   }
 
   /** An idempotent retry must describe the same order; a different one under a used id is a mistake. */
-  private sameOrder(existing: Order, wanted: {side: string; order_type: string; quantity: number; price: number | null; symbol: string; strategy_id: string | null}): Order {
-    const diffs = (['symbol', 'side', 'order_type', 'quantity', 'price'] as const).filter((k) => existing[k] !== wanted[k])
+  private sameOrder(existing: Order, wanted: Pick<Order, 'symbol' | 'side' | 'order_type' | 'time_in_force' | 'quantity' | 'price' | 'stop_price' | 'strategy_id'>): Order {
+    const diffs = (['symbol', 'side', 'order_type', 'time_in_force', 'quantity', 'price', 'stop_price', 'strategy_id'] as const).filter((k) => existing[k] !== wanted[k])
     if (diffs.length) throw conflict(`Client order id ${existing.client_order_id} is already used by ${existing.order_id} with a different ${diffs.join(', ')}.`, 'Use a new --client-order-id for a new order.')
     return existing
   }
@@ -189,7 +189,13 @@ export class OrderService {
    */
   private async withLatest(orderId: string, change: (tx: Store, order: Order) => Promise<Order | undefined>): Promise<Order> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const result = await this.store.transaction(async (tx) => change(tx, await this.get(orderId, tx)))
+      // The row is locked (MySQL) for the transaction, so concurrent changes to one order queue up
+      // instead of failing the version check; the check still guards against writers that do not lock.
+      const result = await this.store.transaction(async (tx) => {
+        await this.get(orderId, tx)
+        const [locked] = await tx.orders.findManyForUpdate([orderId.trim()])
+        return change(tx, locked!)
+      })
       if (result) return result
     }
     throw conflict(`Order ${orderId} kept changing under us (${MAX_ATTEMPTS} attempts); nothing was changed by this command.`, 'Query it and try again.')
@@ -214,7 +220,8 @@ export class OrderService {
     })
   }
 
-  async cancel(orderId: string, actor: Actor, reason = 'cancelled by user'): Promise<Order> {
+  async cancel(orderId: string, actor: Actor, reasonText?: string): Promise<Order> {
+    const reason = validReason(reasonText) ?? 'cancelled by user'
     return this.withLatest(orderId, async (tx, order) => {
       if (isTerminal(order.status)) throw conflict(`Order ${order.order_id} is already ${order.status}; it cannot be cancelled.`)
       const after = await applyChange(tx, order, {to: 'cancelled', reason, source: actor.source, actor: actor.name})

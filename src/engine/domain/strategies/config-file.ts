@@ -1,5 +1,6 @@
 import {readFileSync, statSync} from 'node:fs'
 import {invalidInput} from '../../errors.js'
+import {jsonErrorOffset} from './json-error.js'
 
 /** Where in `text` a character offset falls, 1-based, for error messages people can act on. */
 function lineCol(text: string, offset: number): {line: number; column: number} {
@@ -17,12 +18,13 @@ export function parseJsonConfig(text: string, label: string): Record<string, unk
   try {
     value = JSON.parse(text)
   } catch (error) {
-    const msg = error instanceof Error ? error.message : String(error)
-    const pos = /position (\d+)/.exec(msg)
-    const at = pos ? lineCol(text, Number(pos[1])) : /end of JSON input/i.test(msg) ? lineCol(text, text.length) : undefined
-    const what = msg.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '')
-    const where = at ? `line ${at.line}, column ${at.column}: ` : ''
-    throw invalidInput(`${label}: ${where}malformed JSON (${/end of JSON input/i.test(msg) ? 'the file ends too early' : what}).`, 'Fix the JSON and run the command again.')
+    const offset = jsonErrorOffset(text) ?? text.length
+    const at = lineCol(text, offset)
+    // V8's own wording when it is a clean sentence ("Expected ',' or '}' after property value");
+    // otherwise what stands at the offending place.
+    const v8 = (error instanceof Error ? error.message : '').match(/^(.*?) in JSON at position \d+/)?.[1]
+    const what = offset >= text.length ? 'the file ends too early' : v8 && !v8.includes('\n') ? v8 : `unexpected ${JSON.stringify(text.slice(offset, offset + 12).split(/\r?\n/)[0])}`
+    throw invalidInput(`${label}: line ${at.line}, column ${at.column}: malformed JSON (${what}).`, 'Fix the JSON and run the command again.', {parser: error instanceof Error ? error.message.split('\n')[0] : String(error)})
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidInput(`${label}: expected a JSON object with name, type and parameters.`)
   return value as Record<string, unknown>

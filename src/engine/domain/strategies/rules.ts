@@ -1,7 +1,7 @@
 import type {OrdermonConfig} from '../../config/index.js'
 import {invalidInput} from '../../errors.js'
 import {strategyTypes, type StrategyType} from '../../store/index.js'
-import {requireOneOf, requireText, show} from '../validate.js'
+import {requireOneOf, requireText, show, showJson} from '../validate.js'
 
 type Json = Record<string, unknown>
 
@@ -65,7 +65,7 @@ function checkField(where: string, key: string, value: unknown, spec: FieldSpec)
   switch (spec.kind) {
     case 'number':
     case 'int': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidInput(`${name} must be a number (got ${show(JSON.stringify(value))}).`)
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidInput(`${name} must be a number (got ${showJson(value)}).`)
       if (spec.kind === 'int' && !Number.isInteger(value)) throw invalidInput(`${name} must be a whole number (got ${value}).`)
       if (spec.above !== undefined && value <= spec.above) throw invalidInput(`${name} must be greater than ${spec.above} (got ${value}).`)
       if (spec.min !== undefined && value < spec.min) throw invalidInput(`${name} must be at least ${spec.min} (got ${value}).`)
@@ -73,7 +73,7 @@ function checkField(where: string, key: string, value: unknown, spec: FieldSpec)
       return value
     }
     case 'symbol': {
-      if (typeof value !== 'string' || !symbolPattern.test(value)) throw invalidInput(`${name} must be a symbol like "AAPL" (got ${show(JSON.stringify(value))}).`)
+      if (typeof value !== 'string' || !symbolPattern.test(value)) throw invalidInput(`${name} must be a symbol like "AAPL" (got ${showJson(value)}).`)
       return value.toUpperCase()
     }
     case 'symbols': {
@@ -85,7 +85,7 @@ function checkField(where: string, key: string, value: unknown, spec: FieldSpec)
       return symbols
     }
     case 'enum': {
-      if (typeof value !== 'string' || !spec.values!.includes(value)) throw invalidInput(`${name} must be one of ${spec.values!.join(', ')} (got ${show(JSON.stringify(value))}).`)
+      if (typeof value !== 'string' || !spec.values!.includes(value)) throw invalidInput(`${name} must be one of ${spec.values!.join(', ')} (got ${showJson(value)}).`)
       return value
     }
     default:
@@ -159,7 +159,7 @@ export function validSchedule(value: unknown): Json | null {
   for (const key of Object.keys(s)) if (!['start_time', 'end_time', 'timezone', 'days'].includes(key)) throw invalidInput(`schedule.${key} is not a known setting (allowed: start_time, end_time, timezone, days).`)
   for (const key of ['start_time', 'end_time'] as const) {
     const v = s[key]
-    if (typeof v !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) throw invalidInput(`schedule.${key} must be a time as HH:MM, 00:00 to 23:59 (got ${show(JSON.stringify(v))}).`)
+    if (typeof v !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) throw invalidInput(`schedule.${key} must be a time as HH:MM, 00:00 to 23:59 (got ${showJson(v)}).`)
     out[key] = v
   }
   if (out.start_time === out.end_time) throw invalidInput('schedule.start_time and schedule.end_time must differ.')

@@ -4,7 +4,7 @@ import type {Actor, ServiceDeps} from '../context.js'
 import {formatStrategyId} from '../ids.js'
 import {computePnl, type PnlResult} from '../pnl.js'
 import {endOfDay, parseDate} from '../time.js'
-import {requireOneOf, requireText, show} from '../validate.js'
+import {requireOneOf, requireText, show, validReason} from '../validate.js'
 import {validParameters, validRisk, validSchedule, validStrategyId, validStrategyName, validStrategyType} from './rules.js'
 
 export interface CreateStrategyOptions {
@@ -123,7 +123,7 @@ export class StrategyService {
       if (s.status === to) return {strategy: s, previous: s.status, changed: false}
       await tx.strategies.update(s.strategy_id, {status: to, status_reason: reason ?? null, started: to === 'running', stopped: to === 'stopped'})
       const verb = to === 'running' ? 'started' : to === 'stopped' ? 'stopped' : to === 'paused' ? 'paused' : 'failed'
-      await tx.audit.record({actor: actor.name, action: `strategy.${to === 'running' ? 'start' : to === 'stopped' ? 'stop' : to}`, target_type: 'strategy', target: s.strategy_id, details: {from: s.status, to, reason: reason ?? null}})
+      await tx.audit.record({actor: actor.name, action: `strategy.${{running: 'start', stopped: 'stop', paused: 'pause', error: 'fail'}[to]}`, target_type: 'strategy', target: s.strategy_id, details: {from: s.status, to, reason: reason ?? null}})
       await tx.events.append({type: `strategy.${verb}`, entity_type: 'strategy', entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {from: s.status, to, reason: reason ?? null}})
       return {strategy: (await tx.strategies.find(s.strategy_id))!, previous: s.status, changed: true}
     })
@@ -134,7 +134,7 @@ export class StrategyService {
   }
 
   stop(strategyId: string, actor: Actor, options: {pause?: boolean; reason?: string} = {}) {
-    return this.setStatus(strategyId, options.pause ? 'paused' : 'stopped', actor, options.reason)
+    return this.setStatus(strategyId, options.pause ? 'paused' : 'stopped', actor, validReason(options.reason))
   }
 
   /** Replaces the settings given in `config` (name, parameters, risk_management, schedule). */

@@ -26,8 +26,10 @@ export const rolePermissions: Record<UserRole, readonly string[]> = {
   guest: ['order_query', 'strategy_query'],
 }
 
+// Usernames compare without case on every backend (MariaDB's collation already does; SQLite's would
+// not), so they are kept in lower case.
 export const validUsername = (v: string | undefined) =>
-  requireText('username', v, {max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/, patternHelp: '3-64 letters, digits, _ . - starting with a letter or digit'})
+  requireText('username', v, {max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/, patternHelp: '3-64 letters, digits, _ . - starting with a letter or digit'}).toLowerCase()
 
 export const validUserId = (v: string | undefined) =>
   optionalText('user id', v, {max: 32, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, patternHelp: 'up to 32 letters, digits, _ -'})

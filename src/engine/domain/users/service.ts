@@ -14,7 +14,7 @@ import {
 } from '../../store/index.js'
 import type {Actor, ServiceDeps} from '../context.js'
 import {formatUserId} from '../ids.js'
-import {requireOneOf, show} from '../validate.js'
+import {requireOneOf, show, validReason} from '../validate.js'
 import {hashPassword} from './password.js'
 import {
   checkPasswordPolicy,
@@ -98,7 +98,7 @@ export class UserService {
   }
 
   async find(ref: UserRef, store: Store = this.store): Promise<User> {
-    const user = 'username' in ref ? await store.users.findByUsername(ref.username.trim()) : await store.users.findById(ref.user_id.trim())
+    const user = 'username' in ref ? await store.users.findByUsername(ref.username.trim().toLowerCase()) : await store.users.findById(ref.user_id.trim())
     if (!user) throw notFound(`No ${describeRef(ref)}.`, 'List users with `ordermon user list --search <text>`.')
     return user
   }
@@ -182,6 +182,7 @@ export class UserService {
 
   async setStatus(ref: UserRef, status: string, actor: Actor, reason?: string): Promise<{user: User; previous: UserStatus; changed: boolean}> {
     const next = requireOneOf('status', status, userStatuses)
+    reason = validReason(reason)
     return this.store.transaction(async (tx) => {
       const current = await this.find(ref, tx)
       const locked = (await tx.users.findForUpdate(current.user_id))!

@@ -32,7 +32,7 @@ export class AuditRepo {
   /** Newest first: what was done to a target or by an actor. */
   async forTargetOrActor(targetType: string, target: string, actor: string, limit: number): Promise<AuditRecord[]> {
     const rows = await this.knex('audit_log')
-      .where((q) => q.where({target_type: targetType, target}).orWhere({actor}))
+      .where((q) => q.where({target_type: targetType, target}).orWhereIn('actor', [actor, `cli:${actor}`, `api:${actor}`]))
       .orderBy('id', 'desc')
       .limit(limit)
     return rows.map((r) => ({
