@@ -157,6 +157,11 @@ export class UserRepo {
     return (await this.knex('users').whereIn('user_id', ids)).map((r) => this.toUser(r))
   }
 
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows: Array<{status: string; n: number | string}> = await this.knex('users').select('status').count({n: '*'}).groupBy('status')
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
+  }
+
   async count(): Promise<number> {
     const row = await this.knex('users').count({n: '*'}).first()
     return Number(row?.n ?? 0)
