@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {success} from '../cli/output.js'
 import {eventLine} from '../cli/views/events.js'
+import {loadConfig} from '../engine/config/index.js'
 import {OrdermonError} from '../engine/errors.js'
 import {readState, runningPid, type EngineState} from '../engine/runtime/pidfile.js'
 
@@ -50,6 +51,14 @@ export default class Start extends BaseCommand<typeof Start> {
       }
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
+      process.on('SIGHUP', () => {
+        try {
+          const changed = engine.reload(loadConfig({configDir: this.flags['config-dir'], overrides: {env: this.flags.env, home: this.flags.home, 'database.url': this.flags['database-url'], 'redis.url': this.flags['redis-url'], ...this.overrides()}}))
+          if (!quiet) this.logToStderr(`SIGHUP: configuration reloaded${changed.length ? ` (${changed.join(', ')} changed)` : ', nothing changed'}.`)
+        } catch (error) {
+          this.logToStderr(`SIGHUP: configuration not reloaded: ${(error as Error).message}`)
+        }
+      })
     })
     const final = engine.status()
     if (!quiet) this.logToStderr(`Stopped after ${final.events_total} events.`)

@@ -59,6 +59,8 @@ export class MonitoringEngine {
   readonly bus: EventBus
   private readonly monitors = new Map<string, UserMonitor>()
   private readonly openOrders = new Map<string, Order>()
+  /** Open orders by symbol: a tick only looks at the orders it can fill. */
+  private readonly bySymbol = new Map<string, Map<string, Order>>()
   private lastEventId = 0
   private timers: NodeJS.Timeout[] = []
   private stopping = false
@@ -71,7 +73,7 @@ export class MonitoringEngine {
   private rateWindow: number[] = []
   private retentionDay = ''
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(private options: EngineOptions) {
     this.bus = new EventBus((error, event, pattern) => this.logger?.error('event handler failed', {pattern, event_id: event.id, error: String(error)}))
   }
 
@@ -104,10 +106,11 @@ export class MonitoringEngine {
       await this.scan()
       this.writeState('running')
       this.logger.info('engine started', {instance: this.instanceId, users: this.monitors.size, open_orders: this.openOrders.size, database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
-      this.loop(() => this.pollChanges(), e.poll_ms)
-      this.loop(() => this.marketTick(), e.tick_ms)
-      if (this.relay) this.loop(() => this.relayOutbox(), e.relay_ms)
-      this.loop(async () => this.heartbeat(), e.heartbeat_ms)
+      // Intervals are read each time, so a SIGHUP reload changes them without a restart.
+      this.loop(() => this.pollChanges(), () => this.config.engine.poll_ms)
+      this.loop(() => this.marketTick(), () => this.config.engine.tick_ms)
+      if (this.relay) this.loop(() => this.relayOutbox(), () => this.config.engine.relay_ms)
+      this.loop(async () => this.heartbeat(), () => this.config.engine.heartbeat_ms)
     } catch (error) {
       await this.close()
       throw error
@@ -115,14 +118,14 @@ export class MonitoringEngine {
   }
 
   /** Runs `task` every `ms`, never overlapping itself; errors are logged and the loop carries on. */
-  private loop(task: () => Promise<unknown>, ms: number): void {
+  private loop(task: () => Promise<unknown>, interval: () => number): void {
     const run = async () => {
       if (this.stopping) return
       const p = task().catch((error) => this.fail(error))
       this.inFlight.add(p)
       await p
       this.inFlight.delete(p)
-      if (!this.stopping) this.timers.push(setTimeout(run, ms))
+      if (!this.stopping) this.timers.push(setTimeout(run, interval()))
     }
     this.timers.push(setTimeout(run, 0))
   }
@@ -176,15 +179,23 @@ export class MonitoringEngine {
 
   private dropUser(userId: string): void {
     this.monitors.delete(userId)
-    for (const [id, o] of this.openOrders) if (o.user_id === userId) this.openOrders.delete(id)
+    for (const o of [...this.openOrders.values()]) if (o.user_id === userId) this.untrack(o)
     this.userLogs.log(userId, 'info', 'user no longer monitored')
+  }
+
+  private untrack(o: Order): void {
+    this.openOrders.delete(o.order_id)
+    this.bySymbol.get(o.symbol)?.delete(o.order_id)
   }
 
   private trackOrder(o: Order): void {
     if (isOpen(o.status) && this.monitors.has(o.user_id)) {
       this.openOrders.set(o.order_id, o)
+      let m = this.bySymbol.get(o.symbol)
+      if (!m) this.bySymbol.set(o.symbol, (m = new Map()))
+      m.set(o.order_id, o)
       this.market.follow([o.symbol])
-    } else this.openOrders.delete(o.order_id)
+    } else this.untrack(o)
     if (o.strategy_id) {
       const r = this.runnerOf(o.strategy_id)
       if (r) {
@@ -279,7 +290,9 @@ export class MonitoringEngine {
   }
 
   private async execute(tick: Tick, now: number): Promise<void> {
-    const decision = this.venue.onTick(tick, this.openOrders.values(), now)
+    const book = this.bySymbol.get(tick.symbol)
+    if (!book || book.size === 0) return
+    const decision = this.venue.onTick(tick, [...book.values()], now)
     for (const f of decision.fills) {
       const order = await this.engine.orders.fill(f.order_id, {quantity: f.quantity, price: f.price, fee: f.fee}, ENGINE_ACTOR).catch((error) => {
         this.logger.warn('fill not applied', {order_id: f.order_id, error: String((error as Error).message ?? error)})
@@ -317,6 +330,21 @@ export class MonitoringEngine {
       }
     }
     this.lastError = null
+  }
+
+  /**
+   * SIGHUP: re-reads the configuration and applies what can change at run time (log level, loop
+   * intervals, retention, risk limits for new strategies). Database, Redis, market and venue need a
+   * restart. An invalid configuration is refused and the running one kept.
+   */
+  reload(next: LoadedConfig): string[] {
+    const before = this.config
+    // Paths (home, pidfile, logs) and connections stay as they were started.
+    this.options.loaded = {...next, paths: this.options.loaded.paths}
+    this.logger.level = next.config.logging.level
+    const changed = (['logging', 'engine', 'order', 'strategy', 'monitoring'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next.config[k]))
+    this.logger.info('configuration reloaded', {changed})
+    return changed
   }
 
   status(): EngineState {
