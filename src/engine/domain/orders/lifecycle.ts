@@ -1,5 +1,5 @@
 import {conflict} from '../../errors.js'
-import type {Order, OrderChange, OrderLogSource, OrderStatus, Store} from '../../store/index.js'
+import type {FillRow, NewEvent, Order, OrderChange, OrderLogRow, OrderLogSource, OrderStatus, Store} from '../../store/index.js'
 import {assertTransition} from './state-machine.js'
 
 export interface Fill {
@@ -18,15 +18,25 @@ export interface ChangeRequest {
   actor?: string | null
 }
 
+/** Everything one change writes, computed without touching the database. */
+export interface ChangePlan {
+  before: Order
+  after: Order
+  change: OrderChange
+  log: OrderLogRow
+  fill?: FillRow
+  event: NewEvent
+}
+
 const round8 = (n: number) => Math.round(n * 1e8) / 1e8
 
 /**
- * Writes one order change — the order row (version-checked), its order_logs row and its events row —
- * through `tx`, which must be a transaction. Returns the order as it now is, or undefined when the
- * order moved on since it was read (the caller re-reads and decides). Every path that changes an
- * order goes through here, so the history always replays to the current state.
+ * The rules of one order change, in one place: the state machine, fill arithmetic (filled quantity,
+ * average price, overfill), and what the history and event rows say. Throws a conflict for a change
+ * the state machine forbids. Pure: the single writer (applyChange) and the batch writer both use it,
+ * so history always replays to the current state whichever path wrote it.
  */
-export async function applyChange(tx: Store, order: Order, req: ChangeRequest): Promise<Order | undefined> {
+export function planChange(order: Order, req: ChangeRequest, now = new Date()): ChangePlan {
   const change: OrderChange = {}
   let to: OrderStatus = req.to ?? order.status
   let filledDelta = 0
@@ -43,7 +53,7 @@ export async function applyChange(tx: Store, order: Order, req: ChangeRequest): 
     change.filled_quantity = filled
     change.avg_fill_price = round8(((order.avg_fill_price ?? 0) * order.filled_quantity + price * quantity) / filled)
     change.status = to
-    if (to === 'filled') change.filled_at = new Date()
+    if (to === 'filled') change.filled_at = now
     filledDelta = quantity
     logPrice = price
     eventType = `order.${to}`
@@ -60,36 +70,63 @@ export async function applyChange(tx: Store, order: Order, req: ChangeRequest): 
   }
   if (req.reason !== undefined && !req.modify) change.status_reason = req.reason
 
-  if (!(await tx.orders.updateIfVersion(order.order_id, order.version, change))) return undefined
-  await tx.orders.insertLogs([
-    {order_id: order.order_id, from_status: order.status, to_status: to, filled_delta: filledDelta, price: logPrice, quantity: logQuantity, reason: req.reason ?? null, source: req.source, actor: req.actor ?? null},
-  ])
-  if (req.fill) {
-    await tx.orders.insertFills([
-      {order_id: order.order_id, user_id: order.user_id, strategy_id: order.strategy_id, symbol: order.symbol, side: order.side, quantity: req.fill.quantity, price: req.fill.price, fee: req.fill.fee ?? 0},
-    ])
+  const quantity = change.quantity ?? order.quantity
+  const filledQuantity = change.filled_quantity ?? order.filled_quantity
+  const after: Order = {
+    ...order,
+    status: to,
+    quantity,
+    price: change.price !== undefined ? change.price : order.price,
+    filled_quantity: filledQuantity,
+    remaining_quantity: round8(quantity - filledQuantity),
+    avg_fill_price: change.avg_fill_price ?? order.avg_fill_price,
+    status_reason: change.status_reason !== undefined ? change.status_reason : order.status_reason,
+    filled_at: change.filled_at ? change.filled_at.toISOString() : order.filled_at,
+    version: order.version + 1,
+    updated_at: now.toISOString(),
   }
-  const after = (await tx.orders.find(order.order_id))!
-  await tx.events.append({
-    type: eventType,
-    entity_type: 'order',
-    entity_id: order.order_id,
-    user_id: order.user_id,
-    source: req.source,
-    payload: {
-      from: order.status,
-      to,
-      symbol: order.symbol,
-      side: order.side,
-      quantity: after.quantity,
-      price: after.price,
-      filled_quantity: after.filled_quantity,
-      filled_delta: filledDelta || undefined,
-      fill_price: req.fill?.price,
-      strategy_id: order.strategy_id,
-      version: after.version,
-      reason: req.reason ?? undefined,
+  return {
+    before: order,
+    after,
+    change,
+    log: {order_id: order.order_id, from_status: order.status, to_status: to, filled_delta: filledDelta, price: logPrice, quantity: logQuantity, reason: req.reason ?? null, source: req.source, actor: req.actor ?? null},
+    fill: req.fill
+      ? {order_id: order.order_id, user_id: order.user_id, strategy_id: order.strategy_id, symbol: order.symbol, side: order.side, quantity: req.fill.quantity, price: req.fill.price, fee: req.fill.fee ?? 0}
+      : undefined,
+    event: {
+      type: eventType,
+      entity_type: 'order',
+      entity_id: order.order_id,
+      user_id: order.user_id,
+      source: req.source,
+      payload: {
+        from: order.status,
+        to,
+        symbol: order.symbol,
+        side: order.side,
+        quantity: after.quantity,
+        price: after.price,
+        filled_quantity: after.filled_quantity,
+        filled_delta: filledDelta || undefined,
+        fill_price: req.fill?.price,
+        strategy_id: order.strategy_id,
+        version: after.version,
+        reason: req.reason ?? undefined,
+      },
     },
-  })
-  return after
+  }
+}
+
+/**
+ * Writes one order change — the order row (version-checked), its order_logs row and its events row —
+ * through `tx`, which must be a transaction. Returns the order as it now is, or undefined when the
+ * order moved on since it was read (the caller re-reads and decides).
+ */
+export async function applyChange(tx: Store, order: Order, req: ChangeRequest): Promise<Order | undefined> {
+  const plan = planChange(order, req)
+  if (!(await tx.orders.updateIfVersion(order.order_id, order.version, plan.change))) return undefined
+  await tx.orders.insertLogs([plan.log])
+  if (plan.fill) await tx.orders.insertFills([plan.fill])
+  await tx.events.append(plan.event)
+  return (await tx.orders.find(order.order_id))!
 }

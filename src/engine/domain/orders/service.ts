@@ -277,6 +277,9 @@ export class OrderService {
     let afterId = 0
     options.onProgress?.({total, done: 0})
     while (true) {
+      // better-sqlite3 answers synchronously, so without a turn of the event loop a SIGINT handler
+      // (which sets the abort signal) would never run between batches.
+      await new Promise((resolve) => setImmediate(resolve))
       if (options.signal?.aborted) {
         result.interrupted = true
         break

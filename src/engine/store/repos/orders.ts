@@ -1,5 +1,5 @@
 import type {Knex} from 'knex'
-import {insertChunked, type Dialect} from '../dialect.js'
+import {INSERT_CHUNK, insertChunked, type Dialect} from '../dialect.js'
 
 export const orderSides = ['buy', 'sell'] as const
 export const orderTypes = ['market', 'limit', 'stop', 'stop_limit'] as const
@@ -253,6 +253,32 @@ export class OrderRepo {
     }
     const n = await this.knex('orders').where({order_id: orderId, version}).update(cols)
     return n === 1
+  }
+
+  /**
+   * Writes the new state of many orders in one statement per chunk (an upsert on order_id that only
+   * ever updates: the rows exist and are locked by the caller's transaction). updated_at is still
+   * maintained by the database (ON UPDATE / the trigger), as for any other update.
+   */
+  async writeStates(orders: Order[]): Promise<void> {
+    const rows = orders.map((o) => ({
+      order_id: o.order_id,
+      user_id: o.user_id,
+      symbol: o.symbol,
+      side: o.side,
+      order_type: o.order_type,
+      time_in_force: o.time_in_force,
+      quantity: o.quantity,
+      price: o.price,
+      filled_quantity: o.filled_quantity,
+      avg_fill_price: o.avg_fill_price,
+      status: o.status,
+      status_reason: o.status_reason,
+      version: o.version,
+      filled_at: o.filled_at ? this.dialect.toDb(new Date(o.filled_at)) : null,
+    }))
+    const merge = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at']
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.knex('orders').insert(rows.slice(i, i + INSERT_CHUNK)).onConflict('order_id').merge(merge)
   }
 
   async insertLogs(rows: OrderLogRow[]): Promise<void> {
