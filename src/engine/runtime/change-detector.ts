@@ -95,6 +95,7 @@ export class ChangeDetector {
         }
       }
       await tx.events.append(events)
+      await tx.changes.markSynced(table, rows.map((r) => r.id))
       return fresh
     })
   }

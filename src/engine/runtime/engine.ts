@@ -7,6 +7,7 @@ import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '..
 import type {LoadedConfig} from '../config/index.js'
 import {OrdermonError} from '../errors.js'
 import type {Actor} from '../domain/context.js'
+import {TransitionBatcher} from '../domain/orders/batcher.js'
 import {isOpen} from '../domain/orders/state-machine.js'
 import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
@@ -52,6 +53,7 @@ export class MonitoringEngine {
   private redis?: RedisClient
   private relay?: OutboxRelay
   private detector!: ChangeDetector
+  private batcher!: TransitionBatcher
   private market!: MarketData
   private venue!: ExecutionVenue
   private logger!: Logger
@@ -101,6 +103,7 @@ export class MonitoringEngine {
       } else this.market = e.market === 'replay' ? new ReplayMarket(e.replay_file ?? 'ticks.csv') : new SimMarket(e.market_seed)
       this.venue = e.venue === 'external' ? new ExternalVenue() : new PaperVenue({latencyMs: e.paper_latency_ms})
       this.detector = new ChangeDetector(this.engine.store)
+      this.batcher = new TransitionBatcher(this.engine.store, {source: 'engine', actor: 'engine', maxDelayMs: 5})
       await this.detector.init()
       this.lastEventId = await this.engine.store.events.maxId()
       await this.scan()
@@ -293,22 +296,18 @@ export class MonitoringEngine {
     const book = this.bySymbol.get(tick.symbol)
     if (!book || book.size === 0) return
     const decision = this.venue.onTick(tick, [...book.values()], now)
-    for (const f of decision.fills) {
-      const order = await this.engine.orders.fill(f.order_id, {quantity: f.quantity, price: f.price, fee: f.fee}, ENGINE_ACTOR).catch((error) => {
-        this.logger.warn('fill not applied', {order_id: f.order_id, error: String((error as Error).message ?? error)})
-        return undefined
-      })
-      if (order) {
-        this.transitionsTotal++
-        this.trackOrder(order)
-      }
-    }
-    for (const c of decision.cancels) {
-      const order = await this.engine.orders.finish(c.order_id, 'cancelled', c.reason, ENGINE_ACTOR).catch(() => undefined)
-      if (order) {
-        this.transitionsTotal++
-        this.trackOrder(order)
-      }
+    // All of a tick's fills and cancels go through the batcher: a few transactions, not one per fill.
+    const results = await Promise.all([
+      ...decision.fills.map((f) => this.batcher.submit({order_id: f.order_id, fill: {quantity: f.quantity, price: f.price, fee: f.fee}, reason: 'fill'})),
+      ...decision.cancels.map((c) => this.batcher.submit({order_id: c.order_id, to: 'cancelled', reason: c.reason})),
+    ]).catch((error) => {
+      this.fail(error)
+      return []
+    })
+    for (const order of results) {
+      if (!order) continue
+      this.transitionsTotal++
+      this.trackOrder(order)
     }
   }
 
@@ -388,6 +387,7 @@ export class MonitoringEngine {
     for (const t of this.timers) clearTimeout(t)
     this.writeState('stopping')
     await Promise.allSettled([...this.inFlight])
+    await this.batcher?.flush().catch(() => {})
     if (this.relay) await this.relay.relayOnce().catch(() => {})
     this.logger?.info('engine stopped', {instance: this.instanceId, events: this.eventsTotal})
     this.writeState('stopped')

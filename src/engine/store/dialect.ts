@@ -24,6 +24,14 @@ export class Dialect {
     return knex.raw(this.nowSql())
   }
 
+  /**
+   * Columns every ordermon write to users, strategies and orders sets: both timestamps to the same
+   * instant (the expression is evaluated once per statement), which marks the change as ours.
+   */
+  touch(knex: Knex): {updated_at: Knex.Raw; synced_at: Knex.Raw} {
+    return {updated_at: knex.raw(this.nowSql()), synced_at: knex.raw(this.nowSql())}
+  }
+
   /** A JS Date as a value this database stores in a timestamp column. */
   toDb(date: Date): Date | string {
     return this.client === 'mysql' ? date : date.toISOString().replace('T', ' ').replace('Z', '')

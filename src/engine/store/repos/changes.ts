@@ -31,8 +31,19 @@ export class ChangeRepo {
   }
 
   async changedSince(table: WatchedTable, since: Date, limit: number): Promise<ChangedRow[]> {
-    const rows = await this.knex(table).where('updated_at', '>=', this.dialect.toDb(since)).orderBy([{column: 'updated_at'}, {column: 'id'}]).limit(limit).select(this.columns(table))
+    // Only rows changed outside ordermon: its own writes keep updated_at = synced_at.
+    const rows = await this.knex(table)
+      .where('updated_at', '>=', this.dialect.toDb(since))
+      .where((q) => q.whereNull('synced_at').orWhereRaw('?? <> ??', ['updated_at', 'synced_at']))
+      .orderBy([{column: 'updated_at'}, {column: 'id'}])
+      .limit(limit)
+      .select(this.columns(table))
     return rows.map((r) => this.toRow(table, r))
+  }
+
+  /** Marks rows as seen: their outside change now has its history and events. */
+  async markSynced(table: WatchedTable, ids: string[]): Promise<void> {
+    if (ids.length) await this.knex(table).whereIn(idColumn[table], ids).update(this.dialect.touch(this.knex))
   }
 
   /** The same rows by id, locked for the rest of the transaction on MySQL. */

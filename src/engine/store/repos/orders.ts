@@ -158,6 +158,7 @@ export class OrderRepo {
         status_reason: null,
         ...r,
         filled_at: r.filled_at ? this.dialect.toDb(r.filled_at) : null,
+        ...this.dialect.touch(this.knex),
       })),
     )
   }
@@ -246,7 +247,7 @@ export class OrderRepo {
    * someone else changed it first; the caller re-reads and decides.
    */
   async updateIfVersion(orderId: string, version: number, change: OrderChange): Promise<boolean> {
-    const cols: Record<string, unknown> = {version: version + 1}
+    const cols: Record<string, unknown> = {version: version + 1, ...this.dialect.touch(this.knex)}
     for (const [k, v] of Object.entries(change)) {
       if (v === undefined) continue
       cols[k] = k === 'filled_at' ? (v ? this.dialect.toDb(v as Date) : null) : v
@@ -276,8 +277,9 @@ export class OrderRepo {
       status_reason: o.status_reason,
       version: o.version,
       filled_at: o.filled_at ? this.dialect.toDb(new Date(o.filled_at)) : null,
+      ...this.dialect.touch(this.knex),
     }))
-    const merge = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at']
+    const merge = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at', 'updated_at', 'synced_at']
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.knex('orders').insert(rows.slice(i, i + INSERT_CHUNK)).onConflict('order_id').merge(merge)
   }
 

@@ -79,6 +79,7 @@ export class StrategyRepo {
       risk_management: this.dialect.toJson(row.risk_management),
       schedule: this.dialect.toJson(row.schedule),
       started_at: row.status === 'running' ? this.dialect.now(this.knex) : null,
+      ...this.dialect.touch(this.knex),
     })
   }
 
@@ -116,7 +117,7 @@ export class StrategyRepo {
   /** Updates and bumps the version; `started`/`stopped` stamp the matching time column. */
   async update(strategyId: string, patch: StrategyPatch): Promise<number> {
     const {started, stopped, parameters, risk_management, schedule, ...rest} = patch
-    const cols: Record<string, unknown> = {...rest, version: this.knex.raw('?? + 1', ['version'])}
+    const cols: Record<string, unknown> = {...rest, version: this.knex.raw('?? + 1', ['version']), ...this.dialect.touch(this.knex)}
     if (parameters !== undefined) cols.parameters = this.dialect.toJson(parameters)
     if (risk_management !== undefined) cols.risk_management = this.dialect.toJson(risk_management)
     if (schedule !== undefined) cols.schedule = this.dialect.toJson(schedule)

@@ -92,7 +92,7 @@ export class UserRepo {
 
   async insert(row: NewUserRow): Promise<void> {
     const {group, permissions, ...rest} = row
-    await this.knex('users').insert({...rest, group_name: group ?? null, permissions: this.dialect.toJson(permissions)})
+    await this.knex('users').insert({...rest, group_name: group ?? null, permissions: this.dialect.toJson(permissions), ...this.dialect.touch(this.knex)})
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
@@ -120,7 +120,7 @@ export class UserRepo {
   async update(userId: string, patch: UserPatch): Promise<number> {
     const cols = this.toColumns(patch)
     if (Object.keys(cols).length === 0) return 0
-    return this.knex('users').where({user_id: userId}).update(cols)
+    return this.knex('users').where({user_id: userId}).update({...cols, ...this.dialect.touch(this.knex)})
   }
 
   async delete(userId: string): Promise<number> {
@@ -176,7 +176,10 @@ export class UserRepo {
       reason: login.reason,
       ...(login.at ? {at: this.dialect.toDb(login.at)} : {}),
     })
-    if (login.success) await this.knex('users').where({user_id: userId}).update({last_login_at: login.at ? this.dialect.toDb(login.at) : this.dialect.now(this.knex)})
+    if (login.success)
+      await this.knex('users')
+        .where({user_id: userId})
+        .update({last_login_at: login.at ? this.dialect.toDb(login.at) : this.dialect.now(this.knex), ...this.dialect.touch(this.knex)})
   }
 
   async loginHistory(userId: string, limit: number): Promise<LoginRecord[]> {
