@@ -8,11 +8,15 @@ async function insertAll(knex, table, rows, chunk = 400) {
 
 export async function seedScale(knex, {users = 10_000, strategiesPerUser = 3, orders = 100_000} = {}) {
   const t0 = performance.now()
+  // Rows written "by ordermon": updated_at = synced_at, so the change detector has nothing to report.
+  const client = String(knex.client.config.client)
+  const now = knex.raw(client === 'mysql2' ? 'CURRENT_TIMESTAMP(3)' : "strftime('%Y-%m-%d %H:%M:%f','now')")
+  const touch = {updated_at: now, synced_at: now}
   const userRows = []
   const userEvents = []
   for (let i = 1; i <= users; i++) {
     const id = `U${String(i).padStart(6, '0')}`
-    userRows.push({user_id: id, username: `bench${i}`, password_hash: 'x', name: `Trader ${i}`, type: 'professional', role: 'trader', status: 'active', permissions: '[]'})
+    userRows.push({user_id: id, username: `bench${i}`, password_hash: 'x', name: `Trader ${i}`, type: 'professional', role: 'trader', status: 'active', permissions: '[]', ...touch})
     userEvents.push({type: 'user.created', entity_type: 'user', entity_id: id, user_id: id, source: 'cli', payload: JSON.stringify({status: 'active'})})
   }
   await insertAll(knex, 'users', userRows)
@@ -27,7 +31,7 @@ export async function seedScale(knex, {users = 10_000, strategiesPerUser = 3, or
       const user = `U${String(u).padStart(6, '0')}`
       const symbol = SYMBOLS[n % SYMBOLS.length]
       // A momentum threshold no random walk reaches in a benchmark: these strategies watch, not trade.
-      strategies.push({strategy_id: id, user_id: user, name: `s${n}`, type: 'momentum', status: 'running', parameters: JSON.stringify({symbols: [symbol], threshold: 0.9, lookback_period: 20, timeframe: '1m'}), risk_management: JSON.stringify({max_daily_loss: 1000}), schedule: null})
+      strategies.push({strategy_id: id, user_id: user, name: `s${n}`, type: 'momentum', status: 'running', parameters: JSON.stringify({symbols: [symbol], threshold: 0.9, lookback_period: 20, timeframe: '1m'}), risk_management: JSON.stringify({max_daily_loss: 1000}), schedule: null, ...touch})
       strategyEvents.push({type: 'strategy.created', entity_type: 'strategy', entity_id: id, user_id: user, source: 'cli', payload: JSON.stringify({status: 'running'})})
     }
   }
@@ -39,7 +43,7 @@ export async function seedScale(knex, {users = 10_000, strategiesPerUser = 3, or
     const id = `ORD${String(i).padStart(7, '0')}`
     const side = i % 2 ? 'buy' : 'sell'
     // Limit prices far from the market: open orders the paper venue will not fill.
-    orderRows.push({order_id: id, user_id: `U${String(1 + (i % users)).padStart(6, '0')}`, symbol: SYMBOLS[i % SYMBOLS.length], side, order_type: 'limit', time_in_force: 'GTC', quantity: 1000, price: side === 'buy' ? 1 : 9999, status: 'pending'})
+    orderRows.push({order_id: id, user_id: `U${String(1 + (i % users)).padStart(6, '0')}`, symbol: SYMBOLS[i % SYMBOLS.length], side, order_type: 'limit', time_in_force: 'GTC', quantity: 1000, price: side === 'buy' ? 1 : 9999, status: 'pending', ...touch})
     logRows.push({order_id: id, from_status: null, to_status: 'pending', filled_delta: 0, price: null, quantity: 1000, reason: 'created', source: 'cli', actor: 'bench'})
   }
   await insertAll(knex, 'orders', orderRows)

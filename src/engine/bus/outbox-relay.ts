@@ -20,8 +20,18 @@ export class OutboxRelay {
 
   constructor(private readonly store: Store, private readonly redis: RedisClient, private readonly options: RelayOptions) {}
 
+  /**
+   * Where to continue. A relay that has never run starts at the newest event: pub/sub keeps nothing
+   * for absent subscribers, so replaying the whole history on first start would only flood them.
+   */
   async position(): Promise<number> {
-    if (this.last < 0) this.last = await this.store.events.offset(this.options.name)
+    if (this.last >= 0) return this.last
+    const saved = await this.store.events.offset(this.options.name)
+    if (saved > 0 || (await this.store.events.hasOffset(this.options.name))) this.last = saved
+    else {
+      this.last = await this.store.events.maxId()
+      await this.store.events.setOffset(this.options.name, this.last)
+    }
     return this.last
   }
 

@@ -8,12 +8,11 @@ import type {LoadedConfig} from '../config/index.js'
 import {OrdermonError} from '../errors.js'
 import type {Actor} from '../domain/context.js'
 import {TransitionBatcher} from '../domain/orders/batcher.js'
-import {isOpen} from '../domain/orders/state-machine.js'
 import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
 import {cleanupLogs} from '../logging/retention.js'
 import {UserLogs} from '../logging/user-logs.js'
-import type {Order, Strategy, User} from '../store/index.js'
+import type {Order, Strategy} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
 import {ChangeDetector} from './change-detector.js'
 import {RedisMarket} from './market/redis-feed.js'
@@ -21,6 +20,7 @@ import {ReplayMarket} from './market/replay.js'
 import {SimMarket} from './market/sim.js'
 import type {MarketData, Tick} from './market/types.js'
 import {acquirePidfile, releasePidfile, writeState, type EngineState} from './pidfile.js'
+import {MonitorState} from './monitor-state.js'
 import {StrategyRunner} from './strategy-runner.js'
 import {ExternalVenue, PaperVenue} from './venue/paper.js'
 import type {ExecutionVenue} from './venue/types.js'
@@ -32,11 +32,6 @@ export interface EngineOptions {
   onEvent?: (event: EventMessage) => void
   /** Claim ORDERMON_HOME with a pidfile (the CLI engine does; in-process tests need not). */
   pidfile?: boolean
-}
-
-interface UserMonitor {
-  user: User
-  runners: Map<string, StrategyRunner>
 }
 
 const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
@@ -59,10 +54,7 @@ export class MonitoringEngine {
   private logger!: Logger
   private userLogs!: UserLogs
   readonly bus: EventBus
-  private readonly monitors = new Map<string, UserMonitor>()
-  private readonly openOrders = new Map<string, Order>()
-  /** Open orders by symbol: a tick only looks at the orders it can fill. */
-  private readonly bySymbol = new Map<string, Map<string, Order>>()
+  private readonly state = new MonitorState()
   private lastEventId = 0
   private timers: NodeJS.Timeout[] = []
   private stopping = false
@@ -108,7 +100,7 @@ export class MonitoringEngine {
       this.lastEventId = await this.engine.store.events.maxId()
       await this.scan()
       this.writeState('running')
-      this.logger.info('engine started', {instance: this.instanceId, users: this.monitors.size, open_orders: this.openOrders.size, database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
+      this.logger.info('engine started', {instance: this.instanceId, ...this.state.counts(), database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
       // Intervals are read each time, so a SIGHUP reload changes them without a restart.
       this.loop(() => this.pollChanges(), () => this.config.engine.poll_ms)
       this.loop(() => this.marketTick(), () => this.config.engine.tick_ms)
@@ -145,33 +137,24 @@ export class MonitoringEngine {
     const store = this.engine.store
     const users = await store.users.active()
     const active = new Set(users.map((u) => u.user_id))
-    for (const id of [...this.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
-    for (const u of users) if (!this.monitors.has(u.user_id)) this.monitors.set(u.user_id, {user: u, runners: new Map()})
+    for (const id of [...this.state.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
+    for (const u of users) this.state.addUser(u)
     const strategies = (await store.strategies.running('all')).filter((s) => active.has(s.user_id))
     for (const s of strategies) await this.ensureRunner(s)
     const positions = await store.orders.positions(strategies.map((s) => s.strategy_id))
-    for (const p of positions) this.runnerOf(p.strategy_id)?.setPosition(p.symbol, p.quantity, p.avg_cost)
-    for (const o of await store.orders.openForUsers('all')) if (active.has(o.user_id)) this.trackOrder(o)
+    for (const p of positions) this.state.runner(p.strategy_id)?.setPosition(p.symbol, p.quantity, p.avg_cost)
+    for (const o of await store.orders.openForUsers('all')) this.trackOrder(o)
     this.lastScanAt = new Date()
   }
 
-  private runnerOf(strategyId: string): StrategyRunner | undefined {
-    for (const m of this.monitors.values()) {
-      const r = m.runners.get(strategyId)
-      if (r) return r
-    }
-    return undefined
-  }
-
   private async ensureRunner(s: Strategy): Promise<void> {
-    const m = this.monitors.get(s.user_id)
-    if (!m) return
-    const existing = m.runners.get(s.strategy_id)
+    if (!this.state.monitors.has(s.user_id)) return
+    const existing = this.state.runner(s.strategy_id)
     if (existing && existing.config.version === s.version) return
     try {
       const logic = await loadStrategy(s, this.config.engine.strategies_dir ?? process.cwd())
       const runner = new StrategyRunner(s, logic)
-      m.runners.set(s.strategy_id, runner)
+      this.state.addRunner(s.user_id, runner)
       this.market.follow(runner.symbols)
       this.userLogs.log(s.user_id, 'info', `strategy ${s.strategy_id} running`, {strategy_id: s.strategy_id, type: s.type})
     } catch (error) {
@@ -181,31 +164,12 @@ export class MonitoringEngine {
   }
 
   private dropUser(userId: string): void {
-    this.monitors.delete(userId)
-    for (const o of [...this.openOrders.values()]) if (o.user_id === userId) this.untrack(o)
+    this.state.dropUser(userId)
     this.userLogs.log(userId, 'info', 'user no longer monitored')
   }
 
-  private untrack(o: Order): void {
-    this.openOrders.delete(o.order_id)
-    this.bySymbol.get(o.symbol)?.delete(o.order_id)
-  }
-
   private trackOrder(o: Order): void {
-    if (isOpen(o.status) && this.monitors.has(o.user_id)) {
-      this.openOrders.set(o.order_id, o)
-      let m = this.bySymbol.get(o.symbol)
-      if (!m) this.bySymbol.set(o.symbol, (m = new Map()))
-      m.set(o.order_id, o)
-      this.market.follow([o.symbol])
-    } else this.untrack(o)
-    if (o.strategy_id) {
-      const r = this.runnerOf(o.strategy_id)
-      if (r) {
-        if (isOpen(o.status)) r.working.add(o.symbol)
-        else r.working.delete(o.symbol)
-      }
-    }
+    if (this.state.track(o)) this.market.follow([o.symbol])
   }
 
   /** Raw SQL changes become events; then every new event is applied to what we monitor. */
@@ -230,19 +194,18 @@ export class MonitoringEngine {
       for (const id of userIds) {
         const u = userMap.get(id)
         if (!u || u.status !== 'active') {
-          if (this.monitors.has(id)) this.dropUser(id)
-        } else if (!this.monitors.has(id)) {
-          this.monitors.set(id, {user: u, runners: new Map()})
+          if (this.state.monitors.has(id)) this.dropUser(id)
+        } else if (this.state.addUser(u)) {
           for (const s of await store.strategies.running([id])) await this.ensureRunner(s)
           for (const o of await store.orders.openForUsers([id])) this.trackOrder(o)
           this.userLogs.log(id, 'info', 'user monitored')
-        } else this.monitors.get(id)!.user = u
+        }
       }
       const strategyMap = new Map(strategies.map((s) => [s.strategy_id, s]))
       for (const id of strategyIds) {
         const s = strategyMap.get(id)
         if (s && s.status === 'running') await this.ensureRunner(s)
-        else for (const m of this.monitors.values()) m.runners.delete(id)
+        else this.state.removeRunner(id)
       }
       for (const o of orders) this.trackOrder(o)
       for (const e of events) {
@@ -251,7 +214,7 @@ export class MonitoringEngine {
           const sid = (e.payload.strategy_id as string | undefined) ?? orders.find((o) => o.order_id === e.entity_id)?.strategy_id
           const delta = Number(e.payload.filled_delta ?? 0)
           const o = orders.find((x) => x.order_id === e.entity_id)
-          if (sid && delta > 0 && o) this.runnerOf(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
+          if (sid && delta > 0 && o) this.state.runner(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
         }
         if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
         this.count()
@@ -272,20 +235,19 @@ export class MonitoringEngine {
     const ticks = await this.market.next(now)
     const date = new Date(now)
     for (const tick of ticks) {
-      for (const m of this.monitors.values()) {
-        for (const runner of m.runners.values()) {
-          const {intents, blocked} = runner.onTick(tick, date)
-          for (const b of blocked) this.userLogs.log(m.user.user_id, 'warn', `risk: ${b}`, {strategy_id: runner.config.strategy_id})
-          for (const intent of intents) {
-            runner.working.add(intent.symbol)
-            await this.engine.orders
-              .create({user_id: m.user.user_id, strategy_id: runner.config.strategy_id, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, ENGINE_ACTOR)
-              .then((r) => this.trackOrder(r.order))
-              .catch((error) => {
-                runner.working.delete(intent.symbol)
-                this.userLogs.log(m.user.user_id, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: runner.config.strategy_id})
-              })
-          }
+      for (const runner of this.state.runnersFor(tick.symbol)) {
+        const userId = runner.config.user_id
+        const {intents, blocked} = runner.onTick(tick, date)
+        for (const b of blocked) this.userLogs.log(userId, 'warn', `risk: ${b}`, {strategy_id: runner.config.strategy_id})
+        for (const intent of intents) {
+          runner.working.add(intent.symbol)
+          await this.engine.orders
+            .create({user_id: userId, strategy_id: runner.config.strategy_id, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, ENGINE_ACTOR)
+            .then((r) => this.trackOrder(r.order))
+            .catch((error) => {
+              runner.working.delete(intent.symbol)
+              this.userLogs.log(userId, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: runner.config.strategy_id})
+            })
         }
       }
       await this.execute(tick, now)
@@ -293,9 +255,9 @@ export class MonitoringEngine {
   }
 
   private async execute(tick: Tick, now: number): Promise<void> {
-    const book = this.bySymbol.get(tick.symbol)
-    if (!book || book.size === 0) return
-    const decision = this.venue.onTick(tick, [...book.values()], now)
+    const book = this.state.ordersFor(tick.symbol)
+    if (book.length === 0) return
+    const decision = this.venue.onTick(tick, book, now)
     // All of a tick's fills and cancels go through the batcher: a few transactions, not one per fill.
     const results = await Promise.all([
       ...decision.fills.map((f) => this.batcher.submit({order_id: f.order_id, fill: {quantity: f.quantity, price: f.price, fee: f.fee}, reason: 'fill'})),
@@ -349,8 +311,7 @@ export class MonitoringEngine {
   status(): EngineState {
     const now = Date.now()
     this.rateWindow = this.rateWindow.filter((t) => now - t < 10_000)
-    let strategies = 0
-    for (const m of this.monitors.values()) strategies += m.runners.size
+    const counts = this.state.counts()
     return {
       pid: process.pid,
       instance_id: this.instanceId,
@@ -361,9 +322,7 @@ export class MonitoringEngine {
       status: 'running',
       started_at: this.startedAt.toISOString(),
       updated_at: new Date(now).toISOString(),
-      users: this.monitors.size,
-      strategies,
-      open_orders: this.openOrders.size,
+      ...counts,
       events_per_s: Math.round((this.rateWindow.length / 10) * 10) / 10,
       events_total: this.eventsTotal,
       transitions_total: this.transitionsTotal,

@@ -58,6 +58,10 @@ export class EventRepo {
     return row ? Number(row.last_event_id) : 0
   }
 
+  async hasOffset(name: string): Promise<boolean> {
+    return Boolean(await this.knex('relay_offsets').where({name}).first('name'))
+  }
+
   async setOffset(name: string, value: number): Promise<void> {
     await this.knex('relay_offsets').insert({name, last_event_id: value}).onConflict('name').merge({last_event_id: value})
   }
