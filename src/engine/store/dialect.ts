@@ -71,6 +71,20 @@ export class Dialect {
   /** `column LIKE ? ESCAPE '!'` for a pattern made by likeContains. */
   readonly likeSql = "?? LIKE ? ESCAPE '!'"
 
+  /**
+   * One UPDATE setting different values per row: a derived table of the new values joined on `key`.
+   * (CASE per column would be quadratic in the batch size.) MySQL spells it UPDATE ... JOIN, SQLite
+   * UPDATE ... FROM. `extra` is raw SQL assignments applied to every row (e.g. timestamps).
+   */
+  bulkUpdateSql(table: string, key: string, columns: readonly string[], rows: number, extra: string): string {
+    const first = `SELECT ? AS ${key}, ${columns.map((c) => `? AS ${c}`).join(', ')}`
+    const more = ` UNION ALL SELECT ${['?', ...columns.map(() => '?')].join(', ')}`
+    const values = first + more.repeat(rows - 1)
+    if (this.client === 'mysql')
+      return `UPDATE ${table} AS t JOIN (${values}) AS v ON t.${key} = v.${key} SET ${columns.map((c) => `t.${c} = v.${c}`).join(', ')}, ${extra.replace(/(\w+) =/g, 't.$1 =')}`
+    return `UPDATE ${table} SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}, ${extra} FROM (${values}) AS v WHERE ${table}.${key} = v.${key}`
+  }
+
   isUniqueViolation(error: unknown): boolean {
     const e = error as {code?: string; errno?: number}
     return e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'

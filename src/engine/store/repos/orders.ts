@@ -257,30 +257,21 @@ export class OrderRepo {
   }
 
   /**
-   * Writes the new state of many orders in one statement per chunk (an upsert on order_id that only
-   * ever updates: the rows exist and are locked by the caller's transaction). updated_at is still
-   * maintained by the database (ON UPDATE / the trigger), as for any other update.
+   * Writes the new state of many orders with one UPDATE per chunk, for rows the caller has locked in
+   * its transaction. updated_at and synced_at are set together, as for every ordermon write.
    */
   async writeStates(orders: Order[]): Promise<void> {
-    const rows = orders.map((o) => ({
-      order_id: o.order_id,
-      user_id: o.user_id,
-      symbol: o.symbol,
-      side: o.side,
-      order_type: o.order_type,
-      time_in_force: o.time_in_force,
-      quantity: o.quantity,
-      price: o.price,
-      filled_quantity: o.filled_quantity,
-      avg_fill_price: o.avg_fill_price,
-      status: o.status,
-      status_reason: o.status_reason,
-      version: o.version,
-      filled_at: o.filled_at ? this.dialect.toDb(new Date(o.filled_at)) : null,
-      ...this.dialect.touch(this.knex),
-    }))
-    const merge = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at', 'updated_at', 'synced_at']
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.knex('orders').insert(rows.slice(i, i + INSERT_CHUNK)).onConflict('order_id').merge(merge)
+    const cols = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at'] as const
+    const now = this.dialect.nowSql()
+    for (let i = 0; i < orders.length; i += INSERT_CHUNK) {
+      const chunk = orders.slice(i, i + INSERT_CHUNK)
+      const bindings: Knex.RawBinding[] = []
+      for (const o of chunk) {
+        bindings.push(o.order_id)
+        for (const c of cols) bindings.push((c === 'filled_at' ? (o.filled_at ? this.dialect.toDb(new Date(o.filled_at)) : null) : o[c]) as Knex.RawBinding)
+      }
+      await this.knex.raw(this.dialect.bulkUpdateSql('orders', 'order_id', cols, chunk.length, `updated_at = ${now}, synced_at = ${now}`), bindings)
+    }
   }
 
   async insertLogs(rows: OrderLogRow[]): Promise<void> {
