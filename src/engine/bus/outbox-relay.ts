@@ -1,5 +1,6 @@
 import type {Store} from '../store/index.js'
 import {channels, toMessage, type EventMessage} from './channels.js'
+import {OutboxCursor} from './outbox-cursor.js'
 import type {RedisClient} from './redis.js'
 
 export interface RelayOptions {
@@ -7,39 +8,37 @@ export interface RelayOptions {
   name: string
   channelPrefix: string
   batchSize?: number
+  gapTimeoutMs?: number
 }
 
 /**
- * Publishes the `events` outbox to Redis in id order and records how far it got. Publish first,
- * then record: a crash in between republishes those ids, so a subscriber that dedupes by id sees
- * every event exactly once, and none is ever lost.
+ * Publishes the `events` outbox to Redis and records how far it got. Publish first, then record: a
+ * crash in between republishes those ids, so a subscriber that dedupes by id sees every event once,
+ * and none is ever lost, including events whose transaction committed after a later one's.
+ * A relay that has never run starts at the newest event: pub/sub keeps nothing for absent
+ * subscribers, so replaying the whole history would only flood them.
  */
 export class OutboxRelay {
-  private last = -1
+  private readonly cursor: OutboxCursor
   published = 0
 
-  constructor(private readonly store: Store, private readonly redis: RedisClient, private readonly options: RelayOptions) {}
+  constructor(store: Store, private readonly redis: RedisClient, private readonly options: RelayOptions) {
+    this.cursor = new OutboxCursor(store, {name: options.name, gapTimeoutMs: options.gapTimeoutMs})
+  }
 
-  /**
-   * Where to continue. A relay that has never run starts at the newest event: pub/sub keeps nothing
-   * for absent subscribers, so replaying the whole history on first start would only flood them.
-   */
   async position(): Promise<number> {
-    if (this.last >= 0) return this.last
-    const saved = await this.store.events.offset(this.options.name)
-    if (saved > 0 || (await this.store.events.hasOffset(this.options.name))) this.last = saved
-    else {
-      this.last = await this.store.events.maxId()
-      await this.store.events.setOffset(this.options.name, this.last)
-    }
-    return this.last
+    if (this.cursor.position < 0) await this.cursor.init()
+    return this.cursor.position
   }
 
   /** Publishes one batch; returns how many events went out (0 when caught up). */
   async relayOnce(onEvent?: (m: EventMessage) => void): Promise<number> {
-    const from = await this.position()
-    const events = await this.store.events.after(from, this.options.batchSize ?? 2000)
-    if (events.length === 0) return 0
+    await this.position()
+    const events = await this.cursor.next(this.options.batchSize ?? 2000)
+    if (events.length === 0) {
+      await this.cursor.commit()
+      return 0
+    }
     const pipeline = this.redis.pipeline()
     const all = channels.all(this.options.channelPrefix)
     for (const e of events) {
@@ -52,8 +51,7 @@ export class OutboxRelay {
     const results = await pipeline.exec()
     const failed = results?.find(([err]) => err)
     if (failed) throw failed[0]
-    this.last = events.at(-1)!.id
-    await this.store.events.setOffset(this.options.name, this.last)
+    await this.cursor.commit()
     this.published += events.length
     return events.length
   }

@@ -2,6 +2,7 @@ import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
 import {channels, type EventMessage} from '../bus/channels.js'
 import {EventBus} from '../bus/event-bus.js'
+import {OutboxCursor} from '../bus/outbox-cursor.js'
 import {OutboxRelay} from '../bus/outbox-relay.js'
 import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../bus/redis.js'
 import type {LoadedConfig} from '../config/index.js'
@@ -55,7 +56,7 @@ export class MonitoringEngine {
   private userLogs!: UserLogs
   readonly bus: EventBus
   private readonly state = new MonitorState()
-  private lastEventId = 0
+  private follower!: OutboxCursor
   private timers: NodeJS.Timeout[] = []
   private stopping = false
   private inFlight = new Set<Promise<unknown>>()
@@ -97,7 +98,8 @@ export class MonitoringEngine {
       this.detector = new ChangeDetector(this.engine.store)
       this.batcher = new TransitionBatcher(this.engine.store, {source: 'engine', actor: 'engine', maxDelayMs: 5})
       await this.detector.init()
-      this.lastEventId = await this.engine.store.events.maxId()
+      this.follower = new OutboxCursor(this.engine.store)
+      await this.follower.init()
       await this.scan()
       this.writeState('running')
       this.logger.info('engine started', {instance: this.instanceId, ...this.state.counts(), database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
@@ -177,9 +179,9 @@ export class MonitoringEngine {
     await this.detector.poll()
     const store = this.engine.store
     for (;;) {
-      const events = await store.events.after(this.lastEventId, 5000)
+      const events = await this.follower.next(5000)
+      await this.follower.commit()
       if (events.length === 0) break
-      this.lastEventId = events.at(-1)!.id
       const userIds = new Set<string>()
       const strategyIds = new Set<string>()
       const orderIds = new Set<string>()

@@ -29,8 +29,16 @@ export class Dialect {
    * instant (the expression is evaluated once per statement), which marks the change as ours.
    */
   touch(knex: Knex): {updated_at: Knex.Raw; synced_at: Knex.Raw} {
-    return {updated_at: knex.raw(this.nowSql()), synced_at: knex.raw(this.nowSql())}
+    return {updated_at: knex.raw(this.touchSql()), synced_at: knex.raw(this.touchSql())}
   }
+
+  /** The instant a write to a watched table stamps: microseconds on MySQL (see the migration). */
+  touchSql(): string {
+    return this.client === 'mysql' ? 'CURRENT_TIMESTAMP(6)' : SQLITE_NOW
+  }
+
+  /** The SQL condition of a row changed outside ordermon. */
+  readonly dirtySql = '(synced_at IS NULL OR updated_at <> synced_at)'
 
   /** A JS Date as a value this database stores in a timestamp column. */
   toDb(date: Date): Date | string {
@@ -122,6 +130,19 @@ export const schema = {
     await knex.raw(
       `CREATE TRIGGER trg_${table}_updated_at AFTER UPDATE ON ${table} FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at ` +
         `BEGIN UPDATE ${table} SET updated_at = ${SQLITE_NOW} WHERE rowid = NEW.rowid; END`,
+    )
+  },
+
+  /**
+   * For users, strategies and orders: an UPDATE that sets neither updated_at nor synced_at (raw SQL
+   * from outside) gets updated_at stamped and synced_at cleared, which marks the row dirty for the
+   * change detector even within the same millisecond as the previous write.
+   */
+  async addWatchedTrigger(knex: Knex, table: string): Promise<void> {
+    await knex.raw(
+      `CREATE TRIGGER trg_${table}_updated_at AFTER UPDATE ON ${table} FOR EACH ROW ` +
+        `WHEN NEW.updated_at IS OLD.updated_at AND NEW.synced_at IS OLD.synced_at ` +
+        `BEGIN UPDATE ${table} SET updated_at = ${SQLITE_NOW}, synced_at = NULL WHERE rowid = NEW.rowid; END`,
     )
   },
 

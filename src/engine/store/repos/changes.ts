@@ -15,9 +15,9 @@ export interface ChangedRow {
 const idColumn: Record<WatchedTable, string> = {users: 'user_id', strategies: 'strategy_id', orders: 'order_id'}
 
 /**
- * The queries behind DB-driven control: rows whose updated_at moved (maintained by the database
- * itself, so raw SQL from outside shows up too) and the last recorded state of those rows. A fixed
- * number of queries per scan, whatever the number of users.
+ * The queries behind DB-driven control: rows changed outside ordermon (the database marks them, see
+ * the migration index_outside_changes) and the last recorded state of those rows. A fixed number of
+ * queries per scan, whatever the number of users.
  */
 export class ChangeRepo {
   constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
@@ -30,28 +30,21 @@ export class ChangeRepo {
     return {table, id: String(r.id), user_id: String(r.user_id), status: String(r.status), filled_quantity: Number(r.filled_quantity ?? 0), updated_at: this.dialect.toIso(r.updated_at)!}
   }
 
-  async changedSince(table: WatchedTable, since: Date, limit: number): Promise<ChangedRow[]> {
-    // Only rows changed outside ordermon: its own writes keep updated_at = synced_at.
-    const rows = await this.knex(table)
-      .where('updated_at', '>=', this.dialect.toDb(since))
-      .where((q) => q.whereNull('synced_at').orWhereRaw('?? <> ??', ['updated_at', 'synced_at']))
-      .orderBy([{column: 'updated_at'}, {column: 'id'}])
+  /** Rows changed outside ordermon, oldest first, locked for the transaction on MySQL. */
+  async dirtyRows(table: WatchedTable, limit: number, lock = true): Promise<ChangedRow[]> {
+    // MySQL reads the indexed generated column; SQLite the same condition, which its partial index covers.
+    const q = this.knex(table)
+      .where((w) => (this.dialect.client === 'mysql' ? w.where('dirty', 1) : w.whereRaw(this.dialect.dirtySql)))
+      .orderBy('id')
       .limit(limit)
       .select(this.columns(table))
-    return rows.map((r) => this.toRow(table, r))
-  }
-
-  /** Marks rows as seen: their outside change now has its history and events. */
-  async markSynced(table: WatchedTable, ids: string[]): Promise<void> {
-    if (ids.length) await this.knex(table).whereIn(idColumn[table], ids).update(this.dialect.touch(this.knex))
-  }
-
-  /** The same rows by id, locked for the rest of the transaction on MySQL. */
-  async rowsById(table: WatchedTable, ids: string[]): Promise<ChangedRow[]> {
-    if (ids.length === 0) return []
-    const q = this.knex(table).whereIn(idColumn[table], ids).select(this.columns(table))
-    const rows = await (this.dialect.client === 'mysql' ? q.forUpdate() : q)
+    const rows = await (lock && this.dialect.client === 'mysql' ? q.forUpdate() : q)
     return rows.map((r: Record<string, unknown>) => this.toRow(table, r))
+  }
+
+  /** Marks rows as seen, as they are: synced_at takes their updated_at, which is assigned to itself so it does not move. */
+  async markSynced(table: WatchedTable, ids: string[]): Promise<void> {
+    if (ids.length) await this.knex(table).whereIn(idColumn[table], ids).update({synced_at: this.knex.ref('updated_at'), updated_at: this.knex.ref('updated_at')})
   }
 
   /** For each order: the status its history ends at and the quantity its history has filled. */

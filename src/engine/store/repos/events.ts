@@ -40,7 +40,11 @@ export class EventRepo {
   /** Events after an id, oldest first: the outbox relay's and the embedded live feed's read. */
   async after(id: number, limit: number): Promise<StoredEvent[]> {
     const rows = await this.knex('events').where('id', '>', id).orderBy('id').limit(limit)
-    return rows.map((r) => ({
+    return rows.map((r) => this.toEvent(r))
+  }
+
+  private toEvent(r: Record<string, any>): StoredEvent {
+    return {
       id: Number(r.id),
       type: r.type,
       entity_type: r.entity_type,
@@ -49,13 +53,19 @@ export class EventRepo {
       payload: this.dialect.fromJson(r.payload, {}),
       source: r.source,
       created_at: this.dialect.toIso(r.created_at)!,
-    }))
+    }
   }
 
   /** How far a named reader (the Redis relay, a detector watermark) has got. */
   async offset(name: string): Promise<number> {
     const row = await this.knex('relay_offsets').where({name}).first('last_event_id')
     return row ? Number(row.last_event_id) : 0
+  }
+
+  async byIds(ids: number[]): Promise<StoredEvent[]> {
+    if (ids.length === 0) return []
+    const rows = await this.knex('events').whereIn('id', ids).orderBy('id')
+    return rows.map((r) => this.toEvent(r))
   }
 
   async hasOffset(name: string): Promise<boolean> {

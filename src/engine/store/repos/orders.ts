@@ -262,7 +262,7 @@ export class OrderRepo {
    */
   async writeStates(orders: Order[]): Promise<void> {
     const cols = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at'] as const
-    const now = this.dialect.nowSql()
+    const now = this.dialect.touchSql()
     for (let i = 0; i < orders.length; i += INSERT_CHUNK) {
       const chunk = orders.slice(i, i + INSERT_CHUNK)
       const bindings: Knex.RawBinding[] = []

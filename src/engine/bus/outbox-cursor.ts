@@ -1,0 +1,72 @@
+import type {Store, StoredEvent} from '../store/index.js'
+
+export interface CursorOptions {
+  /** Persist progress in relay_offsets under this name; omit for an in-memory follower. */
+  name?: string
+  /** How long a missing id is waited for before it is taken for a rolled-back transaction. */
+  gapTimeoutMs?: number
+  /** The most missing ids remembered at once (a huge jump is a bulk rollback, not live transactions). */
+  maxGaps?: number
+}
+
+/**
+ * Reads the events outbox in id order without losing events whose transaction commits after a later
+ * one's (on MySQL ids are taken at insert, so id N+1 can be visible before N). Ids skipped over are
+ * remembered as gaps and read again until they appear or time out; the persisted offset only moves
+ * past ids that are resolved, so after a crash nothing is lost (some events may come twice).
+ */
+export class OutboxCursor {
+  private resolvedUpTo = -1
+  private maxSeen = 0
+  private readonly gaps = new Map<number, number>()
+
+  constructor(private readonly store: Store, private readonly options: CursorOptions = {}) {}
+
+  /** Starts after `startAt`, or after the persisted offset, or (first run) after the newest event. */
+  async init(startAt?: number): Promise<void> {
+    const {name} = this.options
+    let from = startAt
+    if (from === undefined && name && (await this.store.events.hasOffset(name))) from = await this.store.events.offset(name)
+    if (from === undefined) {
+      from = await this.store.events.maxId()
+      if (name) await this.store.events.setOffset(name, from)
+    }
+    this.resolvedUpTo = from
+    this.maxSeen = from
+    this.gaps.clear()
+  }
+
+  get position(): number {
+    return this.resolvedUpTo
+  }
+
+  get openGaps(): number {
+    return this.gaps.size
+  }
+
+  /** The next events: late arrivals that fill earlier gaps first, then new ones, each exactly once. */
+  async next(limit: number, now = Date.now()): Promise<StoredEvent[]> {
+    if (this.resolvedUpTo < 0) await this.init()
+    const late = this.gaps.size ? await this.store.events.byIds([...this.gaps.keys()]) : []
+    for (const e of late) this.gaps.delete(e.id)
+    const fresh = await this.store.events.after(this.maxSeen, limit)
+    let expected = this.maxSeen + 1
+    const maxGaps = this.options.maxGaps ?? 100_000
+    for (const e of fresh) {
+      for (let id = expected; id < e.id && this.gaps.size < maxGaps; id++) this.gaps.set(id, now)
+      expected = e.id + 1
+    }
+    if (fresh.length) this.maxSeen = fresh.at(-1)!.id
+    const timeout = this.options.gapTimeoutMs ?? 10_000
+    for (const [id, since] of this.gaps) if (now - since > timeout) this.gaps.delete(id)
+    return late.length ? [...late, ...fresh] : fresh
+  }
+
+  /** Records progress once the events returned so far are handled (published, applied). */
+  async commit(): Promise<void> {
+    const resolved = this.gaps.size ? Math.min(...this.gaps.keys()) - 1 : this.maxSeen
+    if (resolved === this.resolvedUpTo) return
+    this.resolvedUpTo = resolved
+    if (this.options.name) await this.store.events.setOffset(this.options.name, resolved)
+  }
+}
