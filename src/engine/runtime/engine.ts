@@ -20,7 +20,7 @@ import {RedisMarket} from './market/redis-feed.js'
 import {ReplayMarket} from './market/replay.js'
 import {SimMarket} from './market/sim.js'
 import type {MarketData, Tick} from './market/types.js'
-import {acquirePidfile, releasePidfile, writeState, type EngineState} from './pidfile.js'
+import {acquirePidfile, isAlive, releasePidfile, writeState, type EngineState} from './pidfile.js'
 import {MonitorState} from './monitor-state.js'
 import {StrategyRunner} from './strategy-runner.js'
 import {ExternalVenue, PaperVenue} from './venue/paper.js'
@@ -83,6 +83,11 @@ export class MonitoringEngine {
       this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level)
       this.userLogs = new UserLogs(loaded.paths.logDir, this.config.logging.level === 'debug' ? 'debug' : 'info')
       this.engine = await openEngine({loaded})
+      if (this.engine.db.client === 'sqlite') {
+        // One engine per embedded database, whatever ORDERMON_HOME the other one uses.
+        const other = (await this.engine.store.instances.alive(Math.max(5000, this.config.engine.heartbeat_ms * 5))).find((i) => i.pid !== process.pid && !(i.hostname === hostname() && !isAlive(i.pid)))
+        if (other) throw new OrdermonError('conflict', `Another engine (${other.instance_id}, pid ${other.pid}) is running on ${this.engine.db.label}.`, {hint: 'Stop it first; the embedded database takes one engine.'})
+      }
       if (redisConfigured(this.config)) {
         this.redis = await connectRedis(this.config)
         this.relay = new OutboxRelay(this.engine.store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
@@ -281,6 +286,16 @@ export class MonitoringEngine {
 
   private async heartbeat(): Promise<void> {
     this.writeState(this.lastError ? 'degraded' : 'running')
+    const s = this.status()
+    await this.engine.store.instances.heartbeat({
+      instance_id: this.instanceId,
+      hostname: hostname(),
+      pid: process.pid,
+      version: this.options.version,
+      backend: s.backend,
+      status: 'running',
+      info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, last_error: this.lastError},
+    })
     const day = new Date().toISOString().slice(0, 10)
     if (day !== this.retentionDay) {
       // Retention once a day (and at start): old log files go, today's never.
@@ -350,6 +365,7 @@ export class MonitoringEngine {
     await Promise.allSettled([...this.inFlight])
     await this.batcher?.flush().catch(() => {})
     if (this.relay) await this.relay.relayOnce().catch(() => {})
+    await this.engine?.store.instances.heartbeat({instance_id: this.instanceId, hostname: hostname(), pid: process.pid, version: this.options.version, backend: this.engine.db.client, status: 'stopped', info: {}}).catch(() => {})
     this.logger?.info('engine stopped', {instance: this.instanceId, events: this.eventsTotal})
     this.writeState('stopped')
     await this.close()

@@ -4,6 +4,7 @@ import type {Dialect} from './dialect.js'
 import {AuditRepo} from './repos/audit.js'
 import {ChangeRepo} from './repos/changes.js'
 import {EventRepo} from './repos/events.js'
+import {InstanceRepo} from './repos/instances.js'
 import {OrderRepo} from './repos/orders.js'
 import {SequenceRepo} from './repos/sequences.js'
 import {StrategyRepo} from './repos/strategies.js'
@@ -18,6 +19,7 @@ export class Store {
   readonly strategies: StrategyRepo
   readonly orders: OrderRepo
   readonly changes: ChangeRepo
+  readonly instances: InstanceRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -27,6 +29,7 @@ export class Store {
     this.strategies = new StrategyRepo(knex, dialect)
     this.orders = new OrderRepo(knex, dialect)
     this.changes = new ChangeRepo(knex, dialect)
+    this.instances = new InstanceRepo(knex, dialect)
   }
 
   static over(db: Database): Store {
@@ -47,3 +50,4 @@ export type {NewEvent, StoredEvent} from './repos/events.js'
 export * from './repos/strategies.js'
 export * from './repos/orders.js'
 export type {ChangedRow, WatchedTable} from './repos/changes.js'
+export type {EngineInstance} from './repos/instances.js'
