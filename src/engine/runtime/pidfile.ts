@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {conflict} from '../errors.js'
 
@@ -72,8 +72,11 @@ export interface EngineState {
   last_error: string | null
 }
 
+/** Written to a temporary file and renamed, so a reader (`ordermon status`) never sees half a file. */
 export function writeState(home: string, state: EngineState): void {
-  writeFileSync(statePath(home), JSON.stringify(state, null, 2))
+  const tmp = `${statePath(home)}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(state, null, 2))
+  renameSync(tmp, statePath(home))
 }
 
 export function readState(home: string): EngineState | undefined {
