@@ -1,10 +1,10 @@
-import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds} from '../helpers/backends.js'
 import type {Actor, Engine} from '../../src/engine/index.js'
 import {ChangeDetector, type DetectedChange} from '../../src/engine/runtime/change-detector.js'
 import type {Order, StoredEvent, Strategy, User} from '../../src/engine/store/index.js'
+import {useEngine} from '../helpers/suite.js'
 
 /**
  * DB-driven control: a status changed by raw SQL from outside ordermon is found by the ChangeDetector
@@ -15,33 +15,7 @@ import type {Order, StoredEvent, Strategy, User} from '../../src/engine/store/in
 
 const cli: Actor = {name: 'test', source: 'cli'}
 const engineActor: Actor = {name: 'venue', source: 'engine'}
-const OVERLAP = 2000
 const nextMillisecond = () => new Promise((r) => setTimeout(r, 2))
-
-/** A migrated engine on a fresh backend; a setup failure fails every test with its real cause. */
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
-}
 
 describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
   const ctx = useEngine(kind)
@@ -68,7 +42,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
 
   /** A detector that starts from the persisted watermarks, after a first poll has settled what other tests left. */
   async function detector(): Promise<ChangeDetector> {
-    const d = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const d = new ChangeDetector(engine.store)
     await d.init()
     await d.poll()
     return d
@@ -87,7 +61,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
   const brief = (changes: DetectedChange[]) => changes.map((c) => `${c.table}:${c.id}:${c.from}->${c.to}`).sort()
 
   it('finds nothing after changes made through the services', async () => {
-    const d = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const d = new ChangeDetector(engine.store)
     await d.init()
     const u = await newUser('svc')
     const s = await newStrategy(u.user_id)
@@ -110,7 +84,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     expect(events[0]!.payload).toMatchObject({from: 'active', to: 'suspended'})
     // No duplicates on the next polls, nor from a new detector on the same database (a restart).
     expect(await d.poll()).toEqual([])
-    const restarted = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const restarted = new ChangeDetector(engine.store)
     await restarted.init()
     expect(await restarted.poll()).toEqual([])
     expect(await sqlEvents('user', u.user_id)).toHaveLength(1)
@@ -163,7 +137,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     expect(events.map((e) => [e.type, e.payload.filled_delta])).toEqual([['order.filled', 250]])
     // The history adds up to the row: nothing more to report, now or after a restart.
     expect(await d.poll()).toEqual([])
-    const restarted = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const restarted = new ChangeDetector(engine.store)
     await restarted.init()
     expect(await restarted.poll()).toEqual([])
   })
@@ -211,7 +185,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     await raw("UPDATE users SET status='suspended' WHERE user_id=?", [u.user_id])
     await raw("UPDATE orders SET status='cancelled' WHERE order_id=?", [o.order_id])
     // The next engine finds both after init().
-    const next = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const next = new ChangeDetector(engine.store)
     await next.init()
     expect(brief(await next.poll())).toEqual([`orders:${o.order_id}:pending->cancelled`, `users:${u.user_id}:active->suspended`].sort())
     expect(await next.poll()).toEqual([])
@@ -219,13 +193,13 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     expect(await sqlEvents('order', o.order_id)).toHaveLength(1)
   })
 
-  it('finds a change after a long outage: the persisted watermark wins over the start time', async () => {
+  it('finds a change made long before the detector starts: the database keeps the mark, not a time window', async () => {
     const u = await newUser('outage')
     const d = await detector()
     await raw("UPDATE users SET status='locked' WHERE user_id=?", [u.user_id])
-    // A detector started ten minutes later, with a small overlap window, still starts from where the last one got.
-    const later = new ChangeDetector(engine.store, {overlapMs: 50})
-    await later.init(Date.now() + 600_000)
+    // A detector started any time later finds it: nothing depends on when it starts.
+    const later = new ChangeDetector(engine.store)
+    await later.init()
     expect(brief(await later.poll())).toEqual([`users:${u.user_id}:active->locked`])
     expect(await d.poll()).toEqual([])
   })
@@ -233,7 +207,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
   it('finds every row of a bulk raw UPDATE larger than one batch, over a few polls', async () => {
     const users: User[] = await Promise.all(Array.from({length: 25}, () => newUser('batch')))
     await detector()
-    const d = new ChangeDetector(engine.store, {overlapMs: OVERLAP, batchSize: 10})
+    const d = new ChangeDetector(engine.store, {batchSize: 10})
     await d.init()
     expect(await d.poll()).toEqual([])
     const ids = users.map((u) => u.user_id)
@@ -249,7 +223,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     const users: User[] = await Promise.all(Array.from({length: 25}, () => newUser('other')))
     const target = await newUser('target')
     await detector()
-    const d = new ChangeDetector(engine.store, {overlapMs: OVERLAP, batchSize: 10})
+    const d = new ChangeDetector(engine.store, {batchSize: 10})
     await d.init()
     expect(await d.poll()).toEqual([])
     const ids = users.map((u) => u.user_id)
@@ -341,7 +315,7 @@ describe.each(backendKinds)('ChangeDetector cost on %s', (kind) => {
     return (await engine.orders.create({user_id: userId, symbol: 'AAPL', side: 'buy', quantity, price: 150}, cli)).order
   }
   async function detector(): Promise<ChangeDetector> {
-    const d = new ChangeDetector(engine.store, {overlapMs: OVERLAP})
+    const d = new ChangeDetector(engine.store)
     await d.init()
     await d.poll()
     return d

@@ -1,55 +1,16 @@
-import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds} from '../helpers/backends.js'
 import type {Actor, Engine} from '../../src/engine/index.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import type {CreateOrderOptions} from '../../src/engine/domain/orders/service.js'
 import type {BatchProgress} from '../../src/engine/domain/orders/service.js'
 import type {NewOrderRow, Order, OrderLog, OrderLogRow} from '../../src/engine/store/index.js'
+import {expectKind, useEngine} from '../helpers/suite.js'
 
 const actor: Actor = {name: 'test', source: 'cli'}
 const engineActor: Actor = {name: 'venue', source: 'engine'}
 const round8 = (n: number) => Math.round(n * 1e8) / 1e8
-
-async function expectKind(promise: Promise<unknown>, kind: ErrorKind, message?: RegExp | string): Promise<OrdermonError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  expect(caught, 'expected an OrdermonError').toBeInstanceOf(OrdermonError)
-  const e = caught as OrdermonError
-  expect(e.kind, e.message).toBe(kind)
-  if (message !== undefined) expect(e.message).toMatch(message)
-  return e
-}
-
-/** A migrated engine on a fresh backend; a setup failure fails every test with its real cause. */
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
-}
 
 describe.each(backendKinds)('OrderService on %s', (kind) => {
   const ctx = useEngine(kind)

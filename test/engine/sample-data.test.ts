@@ -1,9 +1,9 @@
-import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds} from '../helpers/backends.js'
 import type {Actor, Engine} from '../../src/engine/index.js'
 import {loadSampleData, type SampleDataResult} from '../../src/engine/domain/seed/sample-data.js'
+import {useEngine} from '../helpers/suite.js'
 
 const actor: Actor = {name: 'seed-test', source: 'cli'}
 const tables = ['users', 'strategies', 'orders', 'order_logs', 'fills', 'login_history', 'audit_log', 'events', 'sequences']
@@ -63,35 +63,6 @@ async function replayProblems(knex: Knex): Promise<string[]> {
     for (const f of myFills) if (f.user_id !== o.user_id || f.symbol !== o.symbol || f.side !== o.side) problems.push(`${o.order_id}: fill ${f.id} does not match the order`)
   }
   return problems
-}
-
-/**
- * A migrated engine on a fresh backend for the enclosing describe. A setup failure (server down) is
- * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
- */
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      // cleanup() drops the database first; with the server down it throws before removing the temp dir.
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
 }
 
 describe.each(backendKinds)('loadSampleData on %s', (kind) => {

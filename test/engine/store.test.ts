@@ -1,11 +1,12 @@
-import {readdirSync, rmSync} from 'node:fs'
+import {readdirSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, uniqueName, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds, uniqueName, type BackendKind} from '../helpers/backends.js'
 import type {Engine} from '../../src/engine/index.js'
 import {migrateLatest, migrationStatus, rollback, type NewUserRow, type Store} from '../../src/engine/store/index.js'
 import {Dialect} from '../../src/engine/store/dialect.js'
+import {useEngine} from '../helpers/suite.js'
 
 const allTables = [
   'users',
@@ -124,35 +125,6 @@ async function insertUserWithHistory(store: Store, userId: string) {
   await store.orders.insertFills([{order_id: orderIds[0]!, user_id: userId, strategy_id: strategyId, symbol: 'AAPL', side: 'buy', quantity: 100, price: 150.5}])
   await store.users.recordLogin(userId, {ip: '10.0.0.1', device: 'test', success: true, reason: null})
   return {strategyId, orderIds}
-}
-
-/**
- * A migrated engine on a fresh backend for the enclosing describe. A setup failure (server down) is
- * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
- */
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      // cleanup() drops the database first; with the server down it throws before removing the temp dir.
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
 }
 
 describe.each(backendKinds)('store on %s', (kind) => {

@@ -2,28 +2,15 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds} from '../helpers/backends.js'
 import {loadConfig, openEngine, type Actor, type Engine} from '../../src/engine/index.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import {parseJsonConfig, readJsonConfig} from '../../src/engine/domain/strategies/config-file.js'
+import {expectKind, useEngine} from '../helpers/suite.js'
 
 const actor: Actor = {name: 'test', source: 'cli'}
 const venue: Actor = {name: 'venue', source: 'engine'}
-
-async function expectKind(promise: Promise<unknown>, kind: ErrorKind, message?: RegExp | string): Promise<OrdermonError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  expect(caught, 'expected an OrdermonError').toBeInstanceOf(OrdermonError)
-  const e = caught as OrdermonError
-  expect(e.kind, e.message).toBe(kind)
-  if (message !== undefined) expect(e.message).toMatch(message)
-  return e
-}
 
 function expectThrowsKind(run: () => unknown, kind: ErrorKind, message?: RegExp | string): OrdermonError {
   let caught: unknown
@@ -60,30 +47,6 @@ const manualConfig = () => ({
 })
 
 const gridConfig = (over: Record<string, unknown> = {}) => ({name: '网格策略', type: 'grid', parameters: {symbol: 'btc/usd', lower_price: 100, upper_price: 200, levels: 10, ...over}})
-
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
-}
 
 describe.each(backendKinds)('StrategyService on %s', (kind) => {
   const ctx = useEngine(kind)

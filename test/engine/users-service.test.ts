@@ -1,57 +1,14 @@
-import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {backendKinds} from '../helpers/backends.js'
 import type {Actor, Engine} from '../../src/engine/index.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import {verifyPassword} from '../../src/engine/domain/users/password.js'
 import {rolePermissions} from '../../src/engine/domain/users/rules.js'
 import type {CreateUserOptions} from '../../src/engine/domain/users/service.js'
+import {expectKind, useEngine} from '../helpers/suite.js'
 
 const actor: Actor = {name: 'tester', source: 'cli'}
-
-async function expectKind(promise: Promise<unknown>, kind: ErrorKind, message?: RegExp | string): Promise<OrdermonError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  expect(caught, 'expected an OrdermonError').toBeInstanceOf(OrdermonError)
-  const e = caught as OrdermonError
-  expect(e.kind, e.message).toBe(kind)
-  if (message !== undefined) expect(e.message).toMatch(message)
-  return e
-}
-
-/**
- * A migrated engine on a fresh backend for the enclosing describe. A setup failure (server down) is
- * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
- */
-function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  beforeAll(async () => {
-    try {
-      ctx.backend = await createBackend(kind)
-      ctx.engine = await migratedEngine(ctx.backend)
-    } catch (error) {
-      ctx.error = error
-    }
-  })
-  beforeEach(() => {
-    if (ctx.error) throw ctx.error
-  })
-  afterAll(async () => {
-    await ctx.engine?.close()
-    try {
-      await ctx.backend?.cleanup()
-    } finally {
-      // cleanup() drops the database first; with the server down it throws before removing the temp dir.
-      if (ctx.backend) rmSync(ctx.backend.dir, {recursive: true, force: true})
-    }
-  })
-  return ctx
-}
 
 describe.each(backendKinds)('UserService on %s', (kind) => {
   const ctx = useEngine(kind)

@@ -1,0 +1,43 @@
+import {afterAll, beforeAll, beforeEach, expect} from 'vitest'
+import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
+import type {Engine} from '../../src/engine/index.js'
+import {createBackend, migratedEngine, type BackendKind, type TestBackend} from './backends.js'
+
+/**
+ * A migrated engine on a fresh backend for the enclosing describe. A setup failure (a server down) is
+ * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
+ */
+export function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
+  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
+  beforeAll(async () => {
+    try {
+      ctx.backend = await createBackend(kind)
+      ctx.engine = await migratedEngine(ctx.backend)
+    } catch (error) {
+      ctx.error = error
+    }
+  })
+  beforeEach(() => {
+    if (ctx.error) throw ctx.error
+  })
+  afterAll(async () => {
+    await ctx.engine?.close()
+    await ctx.backend?.cleanup()
+  })
+  return ctx
+}
+
+/** Awaits `promise` and asserts it failed with an OrdermonError of `kind` (and `message`, if given). */
+export async function expectKind(promise: Promise<unknown>, kind: ErrorKind, message?: RegExp | string): Promise<OrdermonError> {
+  let caught: unknown
+  try {
+    await promise
+  } catch (error) {
+    caught = error
+  }
+  expect(caught, 'expected an OrdermonError').toBeInstanceOf(OrdermonError)
+  const e = caught as OrdermonError
+  expect(e.kind, e.message).toBe(kind)
+  if (message !== undefined) expect(e.message).toMatch(message)
+  return e
+}
