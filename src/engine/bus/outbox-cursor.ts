@@ -62,6 +62,15 @@ export class OutboxCursor {
     return late.length ? [...late, ...fresh] : fresh
   }
 
+  /**
+   * Forgets what was read since the last commit, so the next read returns it again: for a caller
+   * that could not handle a batch (Redis down, database gone mid-way). Nothing is skipped.
+   */
+  rewind(): void {
+    this.maxSeen = this.resolvedUpTo
+    this.gaps.clear()
+  }
+
   /** Records progress once the events returned so far are handled (published, applied). */
   async commit(): Promise<void> {
     const resolved = this.gaps.size ? Math.min(...this.gaps.keys()) - 1 : this.maxSeen

@@ -48,9 +48,15 @@ export class OutboxRelay {
       pipeline.publish(channels.entity(this.options.channelPrefix, e.entity_type), json)
       onEvent?.(m)
     }
-    const results = await pipeline.exec()
-    const failed = results?.find(([err]) => err)
-    if (failed) throw failed[0]
+    try {
+      const results = await pipeline.exec()
+      const failed = results?.find(([err]) => err)
+      if (failed) throw failed[0]
+    } catch (error) {
+      // Not published: read the batch again next time instead of counting it as done.
+      this.cursor.rewind()
+      throw error
+    }
     await this.cursor.commit()
     this.published += events.length
     return events.length

@@ -1,6 +1,6 @@
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
-import {channels, type EventMessage} from '../bus/channels.js'
+import {channels, toMessage, type EventMessage} from '../bus/channels.js'
 import {EventBus} from '../bus/event-bus.js'
 import {OutboxCursor} from '../bus/outbox-cursor.js'
 import {OutboxRelay} from '../bus/outbox-relay.js'
@@ -13,7 +13,7 @@ import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
 import {cleanupLogs} from '../logging/retention.js'
 import {UserLogs} from '../logging/user-logs.js'
-import type {Order, Strategy} from '../store/index.js'
+import type {Order, Strategy, StoredEvent} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
 import {ChangeDetector} from './change-detector.js'
 import {RedisMarket} from './market/redis-feed.js'
@@ -91,6 +91,8 @@ export class MonitoringEngine {
       if (redisConfigured(this.config)) {
         this.redis = await connectRedis(this.config)
         this.relay = new OutboxRelay(this.engine.store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
+        // Fix the starting point now, before the engine writes anything it should publish.
+        await this.relay.position()
       }
       const e = this.config.engine
       if (e.market === 'redis') {
@@ -182,52 +184,67 @@ export class MonitoringEngine {
   /** Raw SQL changes become events; then every new event is applied to what we monitor. */
   private async pollChanges(): Promise<void> {
     await this.detector.poll()
-    const store = this.engine.store
     for (;;) {
       const events = await this.follower.next(5000)
+      if (events.length === 0) {
+        await this.follower.commit()
+        break
+      }
+      try {
+        await this.applyEvents(events)
+      } catch (error) {
+        // Applied in part at most: read them again next poll (applying twice is harmless).
+        this.follower.rewind()
+        throw error
+      }
       await this.follower.commit()
-      if (events.length === 0) break
-      const userIds = new Set<string>()
-      const strategyIds = new Set<string>()
-      const orderIds = new Set<string>()
-      for (const e of events) {
-        if (e.entity_type === 'user') userIds.add(e.entity_id)
-        else if (e.entity_type === 'strategy') strategyIds.add(e.entity_id)
-        else if (e.entity_type === 'order') orderIds.add(e.entity_id)
+    }
+  }
+
+  /** Brings what the engine monitors in line with a batch of events, then hands them on. */
+  private async applyEvents(events: StoredEvent[]): Promise<void> {
+    const store = this.engine.store
+    const userIds = new Set<string>()
+    const strategyIds = new Set<string>()
+    const orderIds = new Set<string>()
+    for (const e of events) {
+      if (e.entity_type === 'user') userIds.add(e.entity_id)
+      else if (e.entity_type === 'strategy') strategyIds.add(e.entity_id)
+      else if (e.entity_type === 'order') orderIds.add(e.entity_id)
+    }
+    // Current rows in three queries, then apply: the events say what changed, the rows what is.
+    const [users, strategies, orders] = await Promise.all([store.users.findMany([...userIds]), store.strategies.findMany([...strategyIds]), store.orders.findMany([...orderIds])])
+    const userMap = new Map(users.map((u) => [u.user_id, u]))
+    for (const id of userIds) {
+      const u = userMap.get(id)
+      if (!u || u.status !== 'active') {
+        if (this.state.monitors.has(id)) this.dropUser(id)
+      } else if (this.state.addUser(u)) {
+        for (const s of await store.strategies.running([id])) await this.ensureRunner(s)
+        for (const o of await store.orders.openForUsers([id])) this.trackOrder(o)
+        this.userLogs.log(id, 'info', 'user monitored')
       }
-      // Current rows in three queries, then apply: the events say what changed, the rows what is.
-      const [users, strategies, orders] = await Promise.all([store.users.findMany([...userIds]), store.strategies.findMany([...strategyIds]), store.orders.findMany([...orderIds])])
-      const userMap = new Map(users.map((u) => [u.user_id, u]))
-      for (const id of userIds) {
-        const u = userMap.get(id)
-        if (!u || u.status !== 'active') {
-          if (this.state.monitors.has(id)) this.dropUser(id)
-        } else if (this.state.addUser(u)) {
-          for (const s of await store.strategies.running([id])) await this.ensureRunner(s)
-          for (const o of await store.orders.openForUsers([id])) this.trackOrder(o)
-          this.userLogs.log(id, 'info', 'user monitored')
-        }
+    }
+    const strategyMap = new Map(strategies.map((s) => [s.strategy_id, s]))
+    for (const id of strategyIds) {
+      const s = strategyMap.get(id)
+      if (s && s.status === 'running') await this.ensureRunner(s)
+      else this.state.removeRunner(id)
+    }
+    const orderMap = new Map(orders.map((o) => [o.order_id, o]))
+    for (const o of orders) this.trackOrder(o)
+    for (const e of events) {
+      const m = toMessage(e)
+      if (e.entity_type === 'order' && (e.type === 'order.filled' || e.type === 'order.partially_filled')) {
+        const o = orderMap.get(e.entity_id)
+        const sid = (e.payload.strategy_id as string | undefined) ?? o?.strategy_id
+        const delta = Number(e.payload.filled_delta ?? 0)
+        if (sid && delta > 0 && o) this.state.runner(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
       }
-      const strategyMap = new Map(strategies.map((s) => [s.strategy_id, s]))
-      for (const id of strategyIds) {
-        const s = strategyMap.get(id)
-        if (s && s.status === 'running') await this.ensureRunner(s)
-        else this.state.removeRunner(id)
-      }
-      for (const o of orders) this.trackOrder(o)
-      for (const e of events) {
-        const m = {id: e.id, type: e.type, entity_type: e.entity_type, entity_id: e.entity_id, user_id: e.user_id, source: e.source, created_at: e.created_at, payload: e.payload}
-        if (e.entity_type === 'order' && (e.type === 'order.filled' || e.type === 'order.partially_filled')) {
-          const sid = (e.payload.strategy_id as string | undefined) ?? orders.find((o) => o.order_id === e.entity_id)?.strategy_id
-          const delta = Number(e.payload.filled_delta ?? 0)
-          const o = orders.find((x) => x.order_id === e.entity_id)
-          if (sid && delta > 0 && o) this.state.runner(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
-        }
-        if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
-        this.count()
-        await this.bus.emit(m)
-        this.options.onEvent?.(m)
-      }
+      if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
+      this.count()
+      await this.bus.emit(m)
+      this.options.onEvent?.(m)
     }
   }
 
