@@ -384,11 +384,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         expect(out).not.toMatch(/argon2|password_hash/)
       })
 
-      it('finds the same user by --user-id and returns {user, login_history, operations} with --json', async () => {
+      it('finds the same user by --user-id and returns {user, login_history, operations, pnl} with --json', async () => {
         const r = await cli(['user', 'show', '--user-id', user.row.user_id, '--json'])
         ok(r)
         const body = json(r)
-        expect(Object.keys(body).sort()).toEqual(['login_history', 'operations', 'user'])
+        expect(Object.keys(body).sort()).toEqual(['login_history', 'operations', 'pnl', 'user'])
+        // No fills yet: a flat book.
+        expect(body.pnl).toMatchObject({realized_pnl: 0, unrealized_pnl: 0, fees: 0, positions: []})
         expect(body.user).toMatchObject({user_id: user.row.user_id, username: user.username, name: '王五', permissions: ['order_query', 'report_view']})
         expect(body.user).not.toHaveProperty('password_hash')
         expect(body.login_history).toHaveLength(2)

@@ -1,3 +1,4 @@
+import type {UserDetails} from '../../engine/domain/users/service.js'
 import type {User, LoginRecord, AuditRecord} from '../../engine/store/index.js'
 import {colorStatus, type Column, heading, renderRecord, renderTable} from '../output.js'
 
@@ -31,8 +32,18 @@ export function userRecord(u: User): string {
   ])
 }
 
-export function userDetails(d: {user: User; login_history: LoginRecord[]; operations: AuditRecord[]}): string {
+export function userDetails(d: UserDetails): string {
+  const p = d.pnl
   const parts = [heading('Basic information'), userRecord(d.user), '', heading('Permissions'), d.user.permissions.length ? d.user.permissions.join(', ') : '(none)']
+  parts.push('', heading('Trading (all fills, average cost)'))
+  parts.push(
+    renderRecord([
+      ['Realized P&L', p.realized_pnl.toFixed(2)],
+      ['Unrealized P&L', p.unrealized_pnl.toFixed(2)],
+      ['Fees', p.fees.toFixed(2)],
+      ['Open positions', p.positions.length ? p.positions.map((x) => `${x.symbol} ${x.quantity} @ ${x.avg_cost}`).join(', ') : '(none)'],
+    ]),
+  )
   parts.push('', heading('Login history'))
   parts.push(
     d.login_history.length

@@ -14,6 +14,7 @@ import {
 } from '../../store/index.js'
 import type {Actor, ServiceDeps} from '../context.js'
 import {formatUserId} from '../ids.js'
+import {computePnl, type PnlResult} from '../pnl.js'
 import {requireOneOf, show, validReason} from '../validate.js'
 import {hashPassword} from './password.js'
 import {
@@ -74,6 +75,8 @@ export interface UserDetails {
   user: User
   login_history: LoginRecord[]
   operations: AuditRecord[]
+  /** Profit and loss over all the user's fills, by average cost (see domain/pnl.ts). */
+  pnl: PnlResult
 }
 
 export interface DeleteResult {
@@ -173,11 +176,12 @@ export class UserService {
   async show(ref: UserRef, options: {history?: number} = {}): Promise<UserDetails> {
     const user = await this.find(ref)
     const n = options.history ?? 10
-    const [login_history, operations] = await Promise.all([
+    const [login_history, operations, fills] = await Promise.all([
       this.store.users.loginHistory(user.user_id, n),
       this.store.audit.forTargetOrActor('user', user.user_id, user.username, n * 2),
+      this.store.orders.fills({user_id: user.user_id}),
     ])
-    return {user, login_history, operations}
+    return {user, login_history, operations, pnl: computePnl(fills)}
   }
 
   async setStatus(ref: UserRef, status: string, actor: Actor, reason?: string): Promise<{user: User; previous: UserStatus; changed: boolean}> {
