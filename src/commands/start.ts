@@ -38,7 +38,7 @@ export default class Start extends BaseCommand<typeof Start> {
 
     const {MonitoringEngine} = await import('../engine/runtime/engine.js')
     const quiet = this.flags.quiet || process.env.ORDERMON_DAEMON_CHILD === '1' || this.jsonEnabled()
-    const engine = new MonitoringEngine({loaded, version: this.config.version, pidfile: true, onEvent: quiet ? undefined : (e) => this.log(eventLine(e))})
+    const engine = new MonitoringEngine({loaded, version: this.config.version, pidfile: true, onEvent: quiet ? undefined : (e) => e.type !== 'system.metrics' && this.log(eventLine(e))})
     await engine.start()
     const s = engine.status()
     if (!quiet) this.logToStderr(`Engine ${s.instance_id} running on ${s.database}${s.redis ? ` + ${s.redis}` : ''}: ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Ctrl-C to stop.`)

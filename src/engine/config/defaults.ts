@@ -23,6 +23,7 @@ export const defaults = {
     poll_ms: 100,
     relay_ms: 20,
     heartbeat_ms: 1000,
+    metrics_ms: 1000,
   },
   security: {password_min_length: 8, password_max_length: 128},
   order: {

@@ -86,6 +86,7 @@ export const configSchema = z
         poll_ms: int(10, 60_000),
         relay_ms: int(5, 60_000),
         heartbeat_ms: int(100, 60_000),
+        metrics_ms: int(100, 60_000),
         strategies_dir: str().optional(),
       })
       .strict(),

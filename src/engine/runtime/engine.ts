@@ -12,6 +12,8 @@ import {TransitionBatcher} from '../domain/orders/batcher.js'
 import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
 import {cleanupLogs} from '../logging/retention.js'
+import {latencyStats, type MetricsSnapshot} from '../metrics/snapshot.js'
+import {SystemProbe} from '../metrics/system.js'
 import {UserLogs} from '../logging/user-logs.js'
 import type {Order, Strategy, StoredEvent} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
@@ -36,6 +38,8 @@ export interface EngineOptions {
 }
 
 const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
+
+const startOfDay = () => new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`)
 
 /**
  * The monitoring engine (the original's MonitoringEngine): one UserMonitor per active user with that
@@ -67,6 +71,12 @@ export class MonitoringEngine {
   private transitionsTotal = 0
   private rateWindow: number[] = []
   private retentionDay = ''
+  private readonly probe = new SystemProbe()
+  private fillsToday = 0
+  private fillsDay = new Date().toISOString().slice(0, 10)
+  private lastTransitions = 0
+  private lastMetricsAt = performance.now()
+  latestMetrics?: MetricsSnapshot
 
   constructor(private options: EngineOptions) {
     this.bus = new EventBus((error, event, pattern) => this.logger?.error('event handler failed', {pattern, event_id: event.id, error: String(error)}))
@@ -115,6 +125,8 @@ export class MonitoringEngine {
       this.loop(() => this.marketTick(), () => this.config.engine.tick_ms)
       if (this.relay) this.loop(() => this.relayOutbox(), () => this.config.engine.relay_ms)
       this.loop(async () => this.heartbeat(), () => this.config.engine.heartbeat_ms)
+      this.fillsToday = await this.engine.store.orders.countFillsSince(startOfDay())
+      this.loop(() => this.sampleMetrics(), () => this.config.engine.metrics_ms)
     } catch (error) {
       await this.close()
       throw error
@@ -239,6 +251,7 @@ export class MonitoringEngine {
         const o = orderMap.get(e.entity_id)
         const sid = (e.payload.strategy_id as string | undefined) ?? o?.strategy_id
         const delta = Number(e.payload.filled_delta ?? 0)
+        if (delta > 0) this.fillsToday++
         if (sid && delta > 0 && o) this.state.runner(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
       }
       if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
@@ -246,6 +259,42 @@ export class MonitoringEngine {
       await this.bus.emit(m)
       this.options.onEvent?.(m)
     }
+  }
+
+  /**
+   * One metrics snapshot, published as a `system.metrics` event (so it reaches Redis and the panel
+   * like any other event). Host probes read /proc asynchronously and never block the engine's loops.
+   */
+  private async sampleMetrics(): Promise<void> {
+    const now = performance.now()
+    const seconds = Math.max(0.001, (now - this.lastMetricsAt) / 1000)
+    this.lastMetricsAt = now
+    const day = new Date().toISOString().slice(0, 10)
+    if (day !== this.fillsDay) {
+      this.fillsDay = day
+      this.fillsToday = 0
+    }
+    const latency = latencyStats(this.batcher.drainLatencies())
+    const s = this.status()
+    const snapshot: MetricsSnapshot = {
+      at: new Date().toISOString(),
+      instance_id: this.instanceId,
+      system: await this.probe.sample(),
+      business: {
+        active_users: s.users,
+        running_strategies: s.strategies,
+        open_orders: s.open_orders,
+        fills_today: this.fillsToday,
+        tps: Math.round(((this.transitionsTotal - this.lastTransitions) / seconds) * 10) / 10,
+        avg_latency_ms: latency.avg,
+        p99_latency_ms: latency.p99,
+        events_per_s: s.events_per_s,
+      },
+      process: {rss_mb: Math.round(process.memoryUsage.rss() / 1_048_576)},
+    }
+    this.lastTransitions = this.transitionsTotal
+    this.latestMetrics = snapshot
+    await this.engine.store.events.append({type: 'system.metrics', entity_type: 'system', entity_id: this.instanceId, source: 'engine', payload: snapshot as unknown as Record<string, unknown>})
   }
 
   private count(): void {

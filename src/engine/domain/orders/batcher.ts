@@ -14,6 +14,7 @@ export interface BatcherOptions {
 }
 
 interface Pending {
+  at: number
   req: TransitionRequest
   resolve: (o: Order | undefined) => void
   reject: (e: unknown) => void
@@ -37,15 +38,23 @@ export class TransitionBatcher {
   private timer?: NodeJS.Timeout
   private running: Promise<void> = Promise.resolve()
   readonly stats: BatchStats = {batches: 0, transitions: 0, refused: 0}
+  /** Submit-to-commit times (ms) since the last drainLatencies(): what the metrics report. */
+  private latencies: number[] = []
 
   constructor(private readonly store: Store, private readonly options: BatcherOptions) {}
 
   submit(req: TransitionRequest): Promise<Order | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({req, resolve, reject})
+      this.queue.push({at: performance.now(), req, resolve, reject})
       if (this.queue.length >= (this.options.maxBatch ?? 2000)) void this.flush()
       else this.timer ??= setTimeout(() => void this.flush(), this.options.maxDelayMs ?? 10)
     })
+  }
+
+  drainLatencies(): number[] {
+    const out = this.latencies
+    this.latencies = []
+    return out
   }
 
   get pending(): number {
@@ -102,6 +111,8 @@ export class TransitionBatcher {
       return
     }
     this.stats.batches++
+    const done = performance.now()
+    if (this.latencies.length < 100_000) for (const p of batch) this.latencies.push(done - p.at)
     batch.forEach((p, i) => {
       const r = outcome[i]
       if (r instanceof Error) p.reject(r)

@@ -335,6 +335,11 @@ export class OrderRepo {
     return rows.map((r: Record<string, any>) => ({status: r.status as OrderStatus, n: Number(r.n), quantity: Number(r.quantity ?? 0), filled: Number(r.filled ?? 0)}))
   }
 
+  async countFillsSince(since: Date): Promise<number> {
+    const [{n}] = await this.knex('fills').where('at', '>=', this.dialect.toDb(since)).count({n: '*'})
+    return Number(n)
+  }
+
   async countByStatus(): Promise<Record<string, number>> {
     const rows: Array<{status: string; n: number | string}> = await this.knex('orders').select('status').count({n: '*'}).groupBy('status')
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
