@@ -62,6 +62,14 @@ export class EventRepo {
     return row ? Number(row.last_event_id) : 0
   }
 
+  /** The newest events, newest first; `type` filters to one type, `exceptType` leaves one out. */
+  async recent(limit: number, filter: {type?: string; exceptType?: string} = {}): Promise<StoredEvent[]> {
+    const q = this.knex('events').orderBy('id', 'desc').limit(limit)
+    if (filter.type) q.where('type', filter.type)
+    if (filter.exceptType) q.whereNot('type', filter.exceptType)
+    return (await q).map((r) => this.toEvent(r))
+  }
+
   async byIds(ids: number[]): Promise<StoredEvent[]> {
     if (ids.length === 0) return []
     const rows = await this.knex('events').whereIn('id', ids).orderBy('id')

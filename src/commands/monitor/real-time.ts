@@ -1,0 +1,36 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../cli/base-command.js'
+import {OrdermonError} from '../../engine/errors.js'
+
+export default class MonitorRealTime extends BaseCommand<typeof MonitorRealTime> {
+  static override summary = 'The live monitoring panel: system and business metrics, activity, users, strategies, orders, alerts.'
+  static override description = `Keys: 1-5 views, / filter, s sort, Enter detail, p pause, ? help, q quit. Follows Redis when ORDERMON_REDIS_URL is set, else the database outbox (run the engine in another terminal). --once --json prints one snapshot for scripts.`
+  static override examples = ['<%= config.bin %> monitor real-time', '<%= config.bin %> monitor real-time --once --json']
+
+  static override flags = {
+    once: Flags.boolean({description: 'Print one snapshot and exit (with --json: machine-readable).'}),
+  }
+
+  async run(): Promise<unknown> {
+    const loaded = this.config_()
+    if (!this.flags.once && !(process.stdout.isTTY && process.stdin.isTTY))
+      throw new OrdermonError('invalidInput', 'monitor real-time needs an interactive terminal.', {hint: 'Use `ordermon monitor real-time --once --json` in scripts.'})
+    const {LiveFeed} = await import('../../tui/feed.js')
+    const feed = new LiveFeed(loaded)
+    try {
+      await feed.start()
+      if (this.flags.once) {
+        const {panelSnapshot} = await import('../../tui/snapshot.js')
+        const snap = panelSnapshot(feed.model, feed.status)
+        if (!this.jsonEnabled()) this.log(JSON.stringify(snap, null, 2))
+        return snap
+      }
+      // Ink and React load only here: no other command pays for them.
+      const {runPanel} = await import('../../tui/run.js')
+      await runPanel(feed)
+      return undefined
+    } finally {
+      await feed.stop()
+    }
+  }
+}

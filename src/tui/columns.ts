@@ -1,0 +1,67 @@
+import type {AlertRow, OrderRow, PanelModel, StrategyRow, UserRow} from './model.js'
+
+export interface TableColumn<T> {
+  header: string
+  width: number
+  get: (row: T) => string | number | null
+  align?: 'left' | 'right'
+}
+
+export interface TableSpec<T> {
+  rows: (m: PanelModel) => T[]
+  key: (row: T) => string
+  columns: TableColumn<T>[]
+}
+
+const num = (n: number | null) => (n === null ? '-' : n)
+
+export const userTable: TableSpec<UserRow> = {
+  rows: (m) => [...m.users.values()],
+  key: (u) => u.user_id,
+  columns: [
+    {header: 'ID', width: 9, get: (u) => u.user_id},
+    {header: 'Username', width: 14, get: (u) => u.username},
+    {header: 'Name', width: 12, get: (u) => u.name},
+    {header: 'Type', width: 13, get: (u) => u.type},
+    {header: 'Status', width: 10, get: (u) => u.status},
+  ],
+}
+
+export const strategyTable: TableSpec<StrategyRow> = {
+  rows: (m) => [...m.strategies.values()],
+  key: (s) => s.strategy_id,
+  columns: [
+    {header: 'Strategy', width: 10, get: (s) => s.strategy_id},
+    {header: 'Name', width: 18, get: (s) => s.name},
+    {header: 'Type', width: 10, get: (s) => s.type},
+    {header: 'User', width: 9, get: (s) => s.user_id},
+    {header: 'Status', width: 9, get: (s) => s.status},
+  ],
+}
+
+export const orderTable: TableSpec<OrderRow> = {
+  // Newest first: the model keeps orders in update order.
+  rows: (m) => [...m.orders.values()].reverse(),
+  key: (o) => o.order_id,
+  columns: [
+    {header: 'Order', width: 10, get: (o) => o.order_id},
+    {header: 'User', width: 8, get: (o) => o.user_id},
+    {header: 'Symbol', width: 7, get: (o) => o.symbol},
+    {header: 'Side', width: 5, get: (o) => o.side},
+    {header: 'Qty', width: 7, get: (o) => o.quantity, align: 'right'},
+    {header: 'Price', width: 9, get: (o) => num(o.price), align: 'right'},
+    {header: 'Filled', width: 7, get: (o) => o.filled_quantity, align: 'right'},
+    {header: 'Status', width: 16, get: (o) => o.status},
+  ],
+}
+
+export const alertTable: TableSpec<AlertRow> = {
+  rows: (m) => m.alerts,
+  key: (a) => String(a.id),
+  columns: [
+    {header: 'Time', width: 9, get: (a) => a.at.slice(11, 19)},
+    {header: 'Level', width: 8, get: (a) => a.level},
+    {header: 'Type', width: 10, get: (a) => a.category},
+    {header: 'Message', width: 40, get: (a) => a.message},
+  ],
+}
