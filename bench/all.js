@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark, one JSON document on stdout. Each part runs in its own process
 // (so one's memory and connections do not skew the other): bench/run.js (CLI start-up, user queries)
-// and bench/engine.js (engine at scale, raw-SQL latency, sustained transitions).
+// bench/engine.js (engine at scale, raw-SQL latency, sustained transitions) and bench/panel.js (the
+// live panel at 5,000 events/s).
 import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
-const part = (file) => {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024})
+const part = (file, flags = []) => {
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(new URL(file, import.meta.url))], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024})
   if (r.status !== 0) throw new Error(`${file} failed with exit code ${r.status}`)
-  return JSON.parse(r.stdout)
+  // Ink restores the cursor with an escape sequence on exit: keep only the JSON document.
+  return JSON.parse(r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1))
 }
-process.stdout.write(`${JSON.stringify({cli: part('./run.js'), engine: part('./engine.js')}, null, 2)}\n`)
+process.stdout.write(`${JSON.stringify({cli: part('./run.js'), engine: part('./engine.js'), panel: part('./panel.js', ['--expose-gc']).panel}, null, 2)}\n`)
