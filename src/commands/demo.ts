@@ -4,11 +4,10 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {loadConfig} from '../engine/config/index.js'
-import {OrdermonError} from '../engine/errors.js'
 
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = 'See it all in one command: a throwaway database, sample traders, the engine and the live panel.'
-  static override description = `Creates a temporary embedded database with sample users and strategies, runs the engine (sim market, paper venue) in this process and opens the panel: orders flow within seconds. Everything is removed on exit (--keep to keep it). --headless runs without the panel and prints a summary.`
+  static override description = `Creates a temporary embedded database with sample users and strategies, runs the engine (sim market, paper venue) in this process and opens the panel: orders flow within seconds. Everything is removed on exit (--keep to keep it). --headless (or no terminal) runs without the panel and prints a summary.`
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --headless --seconds 10 --json']
 
   static override flags = {
@@ -18,8 +17,9 @@ export default class Demo extends BaseCommand<typeof Demo> {
   }
 
   async run(): Promise<unknown> {
-    if (!this.flags.headless && !(process.stdout.isTTY && process.stdin.isTTY))
-      throw new OrdermonError('invalidInput', 'The demo panel needs an interactive terminal.', {hint: 'Use `ordermon demo --headless --seconds 10` to run it without the panel.'})
+    // Without a terminal there is no panel to show: run headless instead of failing (CI, pipes).
+    const headless = this.flags.headless || !(process.stdout.isTTY && process.stdin.isTTY)
+    if (headless && !this.flags.headless) this.logToStderr(`No terminal: running the demo without the panel for ${this.flags.seconds}s.`)
     const dir = mkdtempSync(join(tmpdir(), 'ordermon-demo-'))
     // The demo ignores any configured database or Redis: it is always embedded and throwaway.
     const loaded = loadConfig({cwd: dir, env: {}, overrides: {home: join(dir, 'home'), 'engine.tick_ms': 250, 'engine.paper_latency_ms': 300}})
@@ -35,7 +35,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
       await setup.close()
       engine = new MonitoringEngine({loaded, version: this.config.version})
       await engine.start()
-      if (this.flags.headless) {
+      if (headless) {
         await new Promise((r) => setTimeout(r, this.flags.seconds * 1000))
         const s = engine.status()
         const summary = {home: loaded.paths.home, seconds: this.flags.seconds, events: s.events_total, transitions: s.transitions_total, users: s.users, strategies: s.strategies, open_orders: s.open_orders}
