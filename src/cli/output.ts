@@ -45,6 +45,14 @@ export function renderRecord(pairs: Array<[string, unknown]>): string {
   return pairs.map(([k, v]) => `${chalk.dim(k.padEnd(width))}  ${cell(v)}`).join('\n')
 }
 
+/** "21-40 of 57 user(s) — next: --page 3" under a paged table, on a terminal only (stderr). */
+export function pageFooter(total: number, page: number, size: number, noun: string): string | undefined {
+  if (!wantsTable()) return undefined
+  const from = total === 0 ? 0 : (page - 1) * size + 1
+  const to = Math.min(total, page * size)
+  return `${from}-${to} of ${total} ${noun}${to < total ? ` — next: --page ${page + 1}` : ''}`
+}
+
 export function heading(text: string): string {
   return wantsTable() ? chalk.bold.underline(text) : `# ${text}`
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {renderTable, wantsTable} from '../../cli/output.js'
+import {pageFooter, renderTable} from '../../cli/output.js'
 import {orderColumns} from '../../cli/views/orders.js'
 import type {OrderList} from '../../engine/domain/orders/service.js'
 import {orderStatuses} from '../../engine/store/index.js'
@@ -27,11 +27,8 @@ export default class ListOrders extends BaseCommand<typeof ListOrders> {
     const engine = await this.engine()
     const r = await engine.orders.list({user_id: f['user-id'], strategy_id: f['strategy-id'], status: f.status, symbol: f.symbol, since: f.since, page: f.page, size: f.size})
     this.log(renderTable(orderColumns, r.orders))
-    if (wantsTable()) {
-      const from = r.total === 0 ? 0 : (r.page - 1) * r.size + 1
-      const to = Math.min(r.total, r.page * r.size)
-      this.logToStderr(`${from}-${to} of ${r.total} order(s)${to < r.total ? ` — next: --page ${r.page + 1}` : ''}`)
-    }
+    const footer = pageFooter(r.total, r.page, r.size, 'order(s)')
+    if (footer) this.logToStderr(footer)
     return r
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {renderTable, wantsTable} from '../../cli/output.js'
+import {pageFooter, renderTable} from '../../cli/output.js'
 import {userColumns} from '../../cli/views/users.js'
 import type {UserList} from '../../engine/domain/users/service.js'
 import {userStatuses, userTypes} from '../../engine/store/index.js'
@@ -27,11 +27,8 @@ export default class ListUsers extends BaseCommand<typeof ListUsers> {
     const engine = await this.engine()
     const result = await engine.users.list({status: f.status, type: f.type, group: f.group, search: f.search, limit: f.limit, page: f.page})
     this.log(renderTable(userColumns, result.users))
-    if (wantsTable()) {
-      const from = result.total === 0 ? 0 : (result.page - 1) * result.limit + 1
-      const to = Math.min(result.total, result.page * result.limit)
-      this.logToStderr(`${from}-${to} of ${result.total} user(s)${to < result.total ? ` — next: --page ${result.page + 1}` : ''}`)
-    }
+    const footer = pageFooter(result.total, result.page, result.limit, 'user(s)')
+    if (footer) this.logToStderr(footer)
     return result
   }
 }
