@@ -15,6 +15,8 @@ interface Book {
 export class StrategyRunner {
   private readonly books = new Map<string, Book>()
   realizedToday = 0
+  /** Best realized P&L of the day so far: max_drawdown is measured from it. */
+  peakToday = 0
   private day = ''
   /** Symbols with an order of this strategy still open: one working order per symbol at a time. */
   readonly working = new Set<string>()
@@ -35,6 +37,7 @@ export class StrategyRunner {
     if (today !== this.day) {
       this.day = today
       this.realizedToday = 0
+      this.peakToday = 0
     }
     const b = this.books.get(symbol) ?? {quantity: 0, avgCost: 0}
     const signed = side === 'buy' ? quantity : -quantity
@@ -43,6 +46,7 @@ export class StrategyRunner {
     } else {
       const closing = Math.min(Math.abs(b.quantity), quantity)
       this.realizedToday += b.quantity > 0 ? closing * (price - b.avgCost) : closing * (b.avgCost - price)
+      this.peakToday = Math.max(this.peakToday, this.realizedToday)
       if (quantity > closing) b.avgCost = price
     }
     b.quantity = Math.round((b.quantity + signed) * 1e8) / 1e8
@@ -64,6 +68,9 @@ export class StrategyRunner {
     const params = this.config.parameters
     const maxPos = Number(params.max_position_size ?? risk.max_position_size ?? risk.position_limit ?? Infinity)
     const maxLoss = Number(risk.max_daily_loss ?? Infinity)
+    const maxDrawdown = Number(risk.max_drawdown ?? Infinity)
+    // Drawdown as a fraction of the day's best realized P&L (nothing to draw down from before a gain).
+    const drawdown = this.peakToday > 0 ? (this.peakToday - this.realizedToday) / this.peakToday : 0
     for (const intent of wanted) {
       if (this.working.has(intent.symbol)) continue
       const pos = view.position(intent.symbol)
@@ -71,6 +78,10 @@ export class StrategyRunner {
       const reducing = Math.abs(after) < Math.abs(pos)
       if (!reducing && -this.realizedToday >= maxLoss) {
         blocked.push(`max_daily_loss ${maxLoss} reached`)
+        continue
+      }
+      if (!reducing && drawdown >= maxDrawdown) {
+        blocked.push(`max_drawdown ${maxDrawdown} reached (${(drawdown * 100).toFixed(1)}% below the day's best)`)
         continue
       }
       // max_position_size is in units of the instrument, as in the manual's example (10000 shares).
