@@ -34,6 +34,8 @@ export class LiveFeed extends EventEmitter {
   private sub?: RedisClient
   private cursor?: OutboxCursor
   private timers: NodeJS.Timeout[] = []
+  /** Only the next poll is ever pending: one handle, replaced each time. */
+  private pollTimer?: NodeJS.Timeout
   private stopped = false
 
   constructor(private readonly loaded: LoadedConfig) {
@@ -73,13 +75,15 @@ export class LiveFeed extends EventEmitter {
   }
 
   private setStatus(connection: Connection, error?: string): void {
+    // After stop() the connection closing is ours, not news.
+    if (this.stopped) return
     if (this.status.connection === connection && this.status.error === error) return
     this.status = {...this.status, connection, error}
     this.emit('status', this.status)
   }
 
   private deliver(events: EventMessage[]): void {
-    if (events.length === 0) return
+    if (events.length === 0 || this.stopped) return
     for (const e of events) applyEvent(this.model, e)
     this.emit('change')
   }
@@ -129,9 +133,9 @@ export class LiveFeed extends EventEmitter {
       } catch (error) {
         this.setStatus('reconnecting', `database: ${(error as Error).message.split('\n')[0]}`)
       }
-      if (!this.stopped) this.timers.push(setTimeout(poll, POLL_MS))
+      if (!this.stopped) this.pollTimer = setTimeout(poll, POLL_MS)
     }
-    this.timers.push(setTimeout(poll, POLL_MS))
+    this.pollTimer = setTimeout(poll, POLL_MS)
   }
 
   /** Engine vital signs from its state file (same machine) or, failing that, from metric heartbeats. */
@@ -154,6 +158,7 @@ export class LiveFeed extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true
     for (const t of this.timers) clearTimeout(t)
+    if (this.pollTimer) clearTimeout(this.pollTimer)
     this.sub?.disconnect()
     await this.engine?.close()
   }

@@ -128,7 +128,7 @@ export function applyEvent(model: PanelModel, e: EventMessage): void {
     const u = model.users.get(e.entity_id)
     if (e.type === 'user.deleted') model.users.delete(e.entity_id)
     else if (u && p.to) u.status = String(p.to)
-    else if (!u && e.type === 'user.created') model.users.set(e.entity_id, {user_id: e.entity_id, username: String(p.username ?? e.entity_id), name: null, type: '-', status: String(p.status ?? 'active')})
+    else if (!u && e.type === 'user.created') model.users.set(e.entity_id, {user_id: e.entity_id, username: String(p.username ?? e.entity_id), name: p.name ?? null, type: String(p.type ?? '-'), status: String(p.status ?? 'active')})
   } else if (e.entity_type === 'strategy') {
     const s = model.strategies.get(e.entity_id)
     if (e.type === 'strategy.deleted') model.strategies.delete(e.entity_id)

@@ -32,6 +32,10 @@ export function Dashboard({model, width, height}: {model: PanelModel; width: num
   const b = m?.business
   const latency = b?.avg_latency_ms == null ? '-' : `${formatNumber(b.avg_latency_ms, 1)}ms`
   const listHeight = Math.max(1, height - 9)
+  // Fixed widths (and fit(), which counts CJK as two columns): a long alert cannot squeeze the
+  // activity column or push a line past the terminal's width.
+  const activityWidth = Math.max(Math.floor(width * 0.6), Math.min(60, width - 20))
+  const alertWidth = width - activityWidth
   return (
     <Box flexDirection="column" width={width}>
       <Box>
@@ -53,19 +57,27 @@ export function Dashboard({model, width, height}: {model: PanelModel; width: num
         </Box>
       </Box>
       <Box marginTop={1}>
-        <Box flexDirection="column" width={half + Math.floor(half / 2)}>
+        <Box flexDirection="column" width={activityWidth} flexShrink={0}>
           <Text bold underline>Recent activity</Text>
           {model.activity.slice(0, listHeight).map((a) => (
-            <Text key={a.id} wrap="truncate">
+            <Text key={a.id}>
               <Text dimColor>• {clock(a.at)} </Text>
-              {a.text}
+              {fit(a.text, activityWidth - 12)}
             </Text>
           ))}
           {model.activity.length === 0 ? <Text dimColor>(nothing yet)</Text> : null}
         </Box>
-        <Box flexDirection="column" flexGrow={1}>
+        <Box flexDirection="column" width={alertWidth} flexShrink={0}>
           <Text bold underline>Active alerts</Text>
-          {model.alerts.length === 0 ? <Text color="green">no alerts</Text> : model.alerts.slice(0, listHeight).map((a) => <Text key={a.id} wrap="truncate" color={a.level === 'error' || a.level === 'critical' ? 'red' : 'yellow'}>{clock(a.at)} {a.message}</Text>)}
+          {model.alerts.length === 0 ? (
+            <Text color="green">no alerts</Text>
+          ) : (
+            model.alerts.slice(0, listHeight).map((a) => (
+              <Text key={a.id} color={a.level === 'error' || a.level === 'critical' ? 'red' : 'yellow'}>
+                {fit(`${clock(a.at)} ${a.message}`, alertWidth - 1)}
+              </Text>
+            ))
+          )}
         </Box>
       </Box>
     </Box>

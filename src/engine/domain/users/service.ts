@@ -134,7 +134,7 @@ export class UserService {
         if (numbered) await tx.sequences.ensureAtLeast('user', Number(numbered[1]))
         await tx.users.insert({...row, user_id, password_hash})
         await tx.audit.record({actor: actor.name, action: 'user.create', target_type: 'user', target: user_id, details: {username, type: row.type, role, group: row.group}})
-        await tx.events.append({type: 'user.created', entity_type: 'user', entity_id: user_id, user_id, payload: {username, status: row.status}, source: actor.source})
+        await tx.events.append({type: 'user.created', entity_type: 'user', entity_id: user_id, user_id, payload: {username, status: row.status, name: row.name, type: row.type}, source: actor.source})
         return (await tx.users.findById(user_id))!
       })
     } catch (error) {

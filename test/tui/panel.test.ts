@@ -1,0 +1,565 @@
+import {afterEach, describe, expect, it, vi} from 'vitest'
+
+// Ink colours through chalk, which decides at import whether to emit ANSI codes: the selected row is
+// drawn inverse, and the tests read that from the frame.
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '1'
+})
+
+import {EventEmitter} from 'node:events'
+import React from 'react'
+import {render, cleanup} from 'ink-testing-library'
+import stringWidth from 'string-width'
+import stripAnsi from 'strip-ansi'
+import type {EventMessage} from '../../src/engine/bus/channels.js'
+import type {MetricsSnapshot} from '../../src/engine/metrics/snapshot.js'
+import type {OrderLog} from '../../src/engine/store/index.js'
+import {App, FRAME_MS, type PanelSource} from '../../src/tui/app.js'
+import type {FeedStatus} from '../../src/tui/feed.js'
+import {keyBindings} from '../../src/tui/keys.js'
+import {applyEvent, emptyModel, type PanelModel} from '../../src/tui/model.js'
+
+/**
+ * The live panel as Ink draws it (ink-testing-library): dashboard, the five views, filter, sort,
+ * selection, order detail, pause, help, quit, an 80x24 terminal with CJK names, the disconnected
+ * header, and frame coalescing. Its input is a PanelSource built from a real PanelModel fed with
+ * the events the engine writes.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const tick = () => sleep(50)
+const KEY = {down: '\u001b[B', up: '\u001b[A', enter: '\r', esc: '\u001b', tab: '\t'}
+const INVERSE = '\u001b[7m'
+
+let nextId = 1
+const at = (n: number) => new Date(Date.UTC(2024, 0, 15, 9, 30, 0) + n * 1000).toISOString()
+
+function event(type: string, entity_id: string, payload: Record<string, unknown>, extra: Partial<EventMessage> = {}): EventMessage {
+  const id = nextId++
+  const entity_type = type.split('.')[0]!
+  return {id, type, entity_type, entity_id, user_id: entity_type === 'user' ? entity_id : null, source: 'cli', created_at: at(id), payload, ...extra}
+}
+
+function snapshot(n: number, s: Partial<MetricsSnapshot['system']>, b: Partial<MetricsSnapshot['business']>): MetricsSnapshot {
+  return {
+    at: at(n),
+    instance_id: 'node-7f3a',
+    system: {cpu_pct: 0, memory_pct: 0, memory_used_mb: 0, memory_total_mb: 16384, disk_read_kb_s: 0, disk_write_kb_s: 0, disk_io_pct: 0, net_rx_kb_s: 0, net_tx_kb_s: 0, net_io_pct: 0, ...s},
+    business: {active_users: 0, running_strategies: 0, open_orders: 0, fills_today: 0, tps: 0, avg_latency_ms: null, p99_latency_ms: null, events_per_s: 0, ...b},
+    process: {rss_mb: 90},
+  }
+}
+
+const metricsEvent = (m: MetricsSnapshot) => event('system.metrics', m.instance_id, m as unknown as Record<string, unknown>, {entity_type: 'system', source: 'engine'})
+
+const order = (type: string, id: string, userId: string, payload: Record<string, unknown>, source = 'engine') => event(type, id, payload, {entity_type: 'order', user_id: userId, source})
+
+/** The sample desk: users loaded from the database (as LiveFeed does), then live events. */
+function sampleModel(): PanelModel {
+  const m = emptyModel()
+  // Not in id order, so sorting visibly changes the order.
+  const users = [
+    {user_id: 'U000003', username: 'trader003', name: '王五', type: 'personal', status: 'suspended'},
+    {user_id: 'U000001', username: 'trader001', name: '张三', type: 'professional', status: 'active'},
+    {user_id: 'U000004', username: 'trader004', name: 'Alice Martin', type: 'professional', status: 'locked'},
+    {user_id: 'U000002', username: 'trader002', name: '李四', type: 'institutional', status: 'active'},
+    {user_id: 'U000005', username: 'analyst001', name: '欧阳娜娜娜娜娜娜', type: 'professional', status: 'active'},
+  ]
+  for (const u of users) m.users.set(u.user_id, u)
+  applyEvent(m, event('strategy.created', 'STR001', {name: '动量策略', type: 'momentum', status: 'stopped'}, {entity_type: 'strategy', user_id: 'U000001'}))
+  applyEvent(m, event('strategy.started', 'STR001', {from: 'stopped', to: 'running', reason: null}, {entity_type: 'strategy', user_id: 'U000001'}))
+  applyEvent(m, event('strategy.created', 'STR002', {name: '套利策略', type: 'arbitrage', status: 'paused'}, {entity_type: 'strategy', user_id: 'U000002'}))
+  applyEvent(m, event('strategy.created', 'STR003', {name: '网格策略', type: 'grid', status: 'stopped'}, {entity_type: 'strategy', user_id: 'U000001'}))
+  applyEvent(m, metricsEvent(snapshot(1, {cpu_pct: 12, memory_pct: 30, disk_io_pct: 1, net_io_pct: 2}, {active_users: 1, running_strategies: 1, open_orders: 1, fills_today: 1, tps: 1, avg_latency_ms: 9.9})))
+  applyEvent(m, order('order.created', 'ORD000001', 'U000001', {to: 'pending', symbol: 'AAPL', side: 'buy', order_type: 'limit', quantity: 100, price: 150.5}, 'cli'))
+  applyEvent(m, order('order.created', 'ORD000002', 'U000002', {to: 'pending', symbol: 'MSFT', side: 'sell', order_type: 'limit', quantity: 20, price: 320.4}, 'cli'))
+  applyEvent(m, order('order.created', 'ORD000003', 'U000001', {to: 'pending', symbol: 'TSLA', side: 'buy', order_type: 'market', quantity: 5, price: null}, 'cli'))
+  applyEvent(m, order('order.partially_filled', 'ORD000001', 'U000001', {from: 'pending', to: 'partially_filled', symbol: 'AAPL', side: 'buy', quantity: 100, price: 150.5, filled_quantity: 40, filled_delta: 40, fill_price: 150.45}))
+  applyEvent(m, order('order.filled', 'ORD000003', 'U000001', {from: 'pending', to: 'filled', symbol: 'TSLA', side: 'buy', quantity: 5, price: null, filled_quantity: 5, filled_delta: 5, fill_price: 242.8}))
+  applyEvent(m, order('order.cancelled', 'ORD000002', 'U000002', {from: 'pending', to: 'cancelled', symbol: 'MSFT', side: 'sell', quantity: 20, price: 320.4, filled_quantity: 0}, 'cli'))
+  // The latest snapshot: the dashboard shows these numbers, not the first one's.
+  applyEvent(m, metricsEvent(snapshot(2, {cpu_pct: 42.4, memory_pct: 63.6, disk_io_pct: 7, net_io_pct: 91}, {active_users: 3, running_strategies: 2, open_orders: 1234, fills_today: 5678, tps: 12.5, avg_latency_ms: 3.4, p99_latency_ms: 12})))
+  return m
+}
+
+const history: Record<string, OrderLog[]> = {
+  ORD000002: [
+    {id: 11, order_id: 'ORD000002', from_status: null, to_status: 'pending', filled_delta: 0, price: 320.4, quantity: 20, reason: 'created', source: 'cli', actor: 'alice', at: '2024-01-15T09:30:02.125Z'},
+    {id: 12, order_id: 'ORD000002', from_status: 'pending', to_status: 'cancelled', filled_delta: 0, price: null, quantity: null, reason: 'cancelled by user', source: 'cli', actor: 'alice', at: '2024-01-15T09:30:09.500Z'},
+  ],
+}
+
+/** The UI's input contract: the model, the feed status, and change/status notifications. */
+class TestSource extends EventEmitter implements PanelSource {
+  status: FeedStatus = {connection: 'live', source: 'redis', target: 'redis://127.0.0.1:6379/0'}
+  readonly asked: string[] = []
+  constructor(readonly model: PanelModel = sampleModel()) {
+    super()
+  }
+  async orderHistory(orderId: string): Promise<OrderLog[]> {
+    this.asked.push(orderId)
+    return history[orderId] ?? []
+  }
+}
+
+/**
+ * ink-testing-library's stdout is 100 columns, without rows. Its Stdout class is not exported, so the
+ * size is set on its prototype: Ink lays out the root and App reads useStdout() from the first frame.
+ */
+const terminal: {columns: number; rows?: number} = {columns: 100}
+{
+  const probe = render(React.createElement(React.Fragment))
+  const proto = Object.getPrototypeOf(probe.stdout) as object
+  probe.unmount()
+  Object.defineProperty(proto, 'columns', {get: () => terminal.columns, configurable: true})
+  Object.defineProperty(proto, 'rows', {get: () => terminal.rows, configurable: true})
+}
+
+/** Renders the App in a terminal of `size` (default 100 columns, rows unset: the App assumes 24). */
+async function renderPanel(source: PanelSource, size?: {columns: number; rows: number}) {
+  let unmounted = false
+  function Probe() {
+    React.useEffect(() => () => void (unmounted = true), [])
+    return null
+  }
+  const el = React.createElement(React.Fragment, null, React.createElement(App, {source}), React.createElement(Probe))
+  terminal.columns = size?.columns ?? 100
+  terminal.rows = size?.rows
+  const r = render(el)
+  await tick()
+  const frame = () => r.lastFrame() ?? ''
+  const text = () => stripAnsi(frame())
+  const lines = () => text().split('\n')
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      r.stdin.write(k)
+      await tick()
+    }
+  }
+  /** The row lines of the table under its header line, stripped. */
+  const tableRows = (header: RegExp) => {
+    const ls = lines()
+    const h = ls.findIndex((l) => header.test(l))
+    expect(h, `no header ${header} in:\n${text()}`).toBeGreaterThanOrEqual(0)
+    return ls.slice(h + 1).filter((l) => /^(U|STR|ORD)\d/.test(l))
+  }
+  return {...r, frame, text, lines, press, tableRows, unmounted: () => unmounted}
+}
+
+afterEach(() => {
+  cleanup()
+  terminal.columns = 100
+  terminal.rows = undefined
+})
+
+const usersHeader = /^ID\b.*Username.*Name.*Type.*Status/m
+const ordersHeader = /^Order\b.*User.*Symbol.*Side.*Qty.*Price.*Filled.*Status/m
+
+describe('dashboard', () => {
+  it('shows the system bars with percentages and the business numbers of the latest metrics snapshot', async () => {
+    const p = await renderPanel(new TestSource())
+    const ls = p.lines()
+    const gauge = (label: string) => {
+      const line = ls.find((l) => l.startsWith(label))
+      expect(line, `${label} line in:\n${p.text()}`).toBeDefined()
+      const m = /^(\S+(?: \S+)?)\s+([█░]+)\s+(\d+)%/.exec(line!)
+      expect(m, line).not.toBeNull()
+      const full = [...m![2]!].filter((c) => c === '█').length
+      return {pct: Number(m![3]), filled: full / [...m![2]!].length}
+    }
+    const cpu = gauge('CPU')
+    expect(cpu.pct).toBe(42)
+    expect(cpu.filled).toBeCloseTo(0.424, 1)
+    const mem = gauge('Memory')
+    expect(mem.pct).toBe(64)
+    expect(mem.filled).toBeCloseTo(0.636, 1)
+    const disk = gauge('Disk IO')
+    expect(disk.pct).toBe(7)
+    expect(disk.filled).toBeLessThan(0.15)
+    const net = gauge('Net IO')
+    expect(net.pct).toBe(91)
+    expect(net.filled).toBeGreaterThan(0.85)
+
+    const stat = (label: string) => {
+      const line = ls.find((l) => l.includes(label))
+      expect(line, `${label} in:\n${p.text()}`).toBeDefined()
+      return line!.slice(line!.indexOf(label) + label.length).trim().split(/\s{2,}/)[0]
+    }
+    expect(p.text()).toMatch(/System/)
+    expect(p.text()).toMatch(/Business/)
+    expect(stat('Active users')).toBe('3')
+    expect(stat('Running strategies')).toBe('2')
+    expect(stat('Orders in progress')).toBe('1,234')
+    expect(stat('Fills today')).toBe('5,678')
+    expect(stat('TPS')).toBe('12.5')
+    expect(stat('Avg latency')).toBe('3.4ms p99 12')
+  })
+
+  it('lists the recent activity, newest first, and says there are no alerts', async () => {
+    const p = await renderPanel(new TestSource())
+    const t = p.text()
+    expect(t).toMatch(/Recent activity/)
+    const cancelled = t.indexOf('order ORD000002 cancelled (trader002)')
+    const filled = t.indexOf('order ORD000003 filled @ 242.8 (trader001)')
+    const placed = t.indexOf('trader001 placed ORD000001: buy 100 AAPL @ 150.5')
+    expect(cancelled).toBeGreaterThan(0)
+    expect(filled).toBeGreaterThan(cancelled)
+    expect(placed).toBeGreaterThan(filled)
+    expect(t).toMatch(/• 09:30:\d\d order ORD000002 cancelled/)
+    expect(t).toMatch(/Active alerts/)
+    expect(t).toMatch(/no alerts/)
+    // The header: engine running (metrics arrive), the instance, the live feed.
+    expect(p.lines()[0]).toMatch(/ordermon .*● running .*│ redis live.*node-7f3a/)
+  })
+
+  it('shows an alert instead of "no alerts" once one arrives, and in the alerts view', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    applyEvent(source.model, event('alert.raised', 'risk-1', {level: 'error', category: 'risk', message: '张三 daily loss limit reached'}, {entity_type: 'alert', source: 'engine'}))
+    source.emit('change')
+    await sleep(FRAME_MS * 2 + 50)
+    expect(p.text()).not.toMatch(/no alerts/)
+    // The alerts column is narrow: the message is cut with …
+    expect(p.text()).toMatch(/09:30:\d\d 张三 daily loss limit/)
+    await p.press('5')
+    const ls = p.lines()
+    const h = ls.findIndex((l) => /^Time\s+Level\s+Type\s+Message/.test(l))
+    expect(h, p.text()).toBeGreaterThan(0)
+    expect(ls[h + 1]).toMatch(/^\d\d:\d\d:\d\d\s+error\s+risk\s+张三 daily loss limit reached/)
+  })
+})
+
+describe('views and tables', () => {
+  it('keys 1-5 and Tab switch views, each with its table header', async () => {
+    const p = await renderPanel(new TestSource())
+    const expectView = (name: string, header: RegExp | null) => {
+      const t = p.text()
+      const tabs = p.lines()[1]!
+      // The current view's tab is drawn inverse.
+      expect(p.frame(), `${name} tab`).toContain(`${INVERSE} ${['dashboard', 'users', 'strategies', 'orders', 'alerts'].indexOf(name) + 1} ${name} `)
+      expect(tabs).toContain('1 dashboard')
+      if (header) expect(t, name).toMatch(header)
+      else expect(t).toMatch(/Recent activity/)
+    }
+    expectView('dashboard', null)
+    await p.press('2')
+    expectView('users', usersHeader)
+    expect(p.lines()[1]).toMatch(/5 rows/)
+    await p.press('3')
+    expectView('strategies', /^Strategy\s+Name\s+Type\s+User\s+Status/m)
+    expect(p.text()).toMatch(/STR001\s+动量策略\s+momentum\s+U000001\s+running/)
+    expect(p.text()).toMatch(/STR002\s+套利策略\s+arbitrage\s+U000002\s+paused/)
+    await p.press('4')
+    expectView('orders', /^Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
+    await p.press('5')
+    expectView('alerts', /^Time\s+Level\s+Type\s+Message/m)
+    expect(p.text()).toMatch(/\(no rows\)/)
+    await p.press('1')
+    expectView('dashboard', null)
+    // Tab goes round: dashboard → users → strategies → orders → alerts → dashboard.
+    for (const [name, header] of [
+      ['users', usersHeader],
+      ['strategies', /^Strategy\b/m],
+      ['orders', /^Order\b/m],
+      ['alerts', /^Time\b/m],
+      ['dashboard', null],
+    ] as const) {
+      await p.press(KEY.tab)
+      expectView(name, header)
+    }
+  })
+
+  it('the orders table lists every order newest first with its columns', async () => {
+    const p = await renderPanel(new TestSource())
+    await p.press('4')
+    const rows = p.tableRows(ordersHeader)
+    expect(rows.map((r) => r.slice(0, 9))).toEqual(['ORD000002', 'ORD000003', 'ORD000001'])
+    expect(rows[0]).toMatch(/^ORD000002\s+U000002\s+MSFT\s+sell\s+20\s+320.4\s+0\s+cancelled/)
+    expect(rows[1]).toMatch(/^ORD000003\s+U000001\s+TSLA\s+buy\s+5\s+-\s+5\s+filled/)
+    expect(rows[2]).toMatch(/^ORD000001\s+U000001\s+AAPL\s+buy\s+100\s+150.5\s+40\s+partially_filled/)
+  })
+
+  it('/ then typing filters the table (张 → only 张三), Enter keeps the filter, Esc clears it', async () => {
+    const p = await renderPanel(new TestSource())
+    await p.press('2')
+    expect(p.tableRows(usersHeader)).toHaveLength(5)
+    await p.press('/')
+    // The filter prompt replaces the key hints.
+    expect(p.lines().some((l) => l.startsWith('/'))).toBe(true)
+    await p.press('张')
+    let rows = p.tableRows(usersHeader)
+    expect(rows, p.text()).toHaveLength(1)
+    expect(rows[0]).toMatch(/^U000001\s+trader001\s+张三\s+professional\s+active/)
+    expect(p.lines()[1]).toMatch(/1 rows matching "张"/)
+    expect(p.lines().some((l) => l.startsWith('/张'))).toBe(true)
+    // Enter keeps it and leaves the prompt.
+    await p.press(KEY.enter)
+    expect(p.tableRows(usersHeader)).toHaveLength(1)
+    expect(p.lines()[1]).toMatch(/1 rows matching "张"/)
+    expect(p.text()).toMatch(/q quit/)
+    // Esc clears it.
+    await p.press(KEY.esc)
+    expect(p.tableRows(usersHeader)).toHaveLength(5)
+    expect(p.lines()[1]).toMatch(/5 rows/)
+    expect(p.lines()[1]).not.toMatch(/matching/)
+    // Typing in the prompt, backspace, and Esc from within the prompt.
+    await p.press('/', 't', 'r', 'a', 'd', 'e', 'r', '0', '0', '4')
+    expect(p.tableRows(usersHeader).map((r) => r.slice(0, 7))).toEqual(['U000004'])
+    await p.press('\u007f')
+    expect(p.lines()[1]).toMatch(/4 rows matching "trader00"/)
+    await p.press(KEY.esc)
+    expect(p.tableRows(usersHeader)).toHaveLength(5)
+    expect(p.text()).toMatch(/q quit/)
+  })
+
+  it('s sorts by the next column (▲), S reverses it (▼)', async () => {
+    const p = await renderPanel(new TestSource())
+    await p.press('2')
+    const ids = () => p.tableRows(usersHeader).map((r) => r.slice(0, 7))
+    const header = () => p.lines().find((l) => usersHeader.test(l))!
+    // Unsorted: the order the model holds them in.
+    expect(ids()).toEqual(['U000003', 'U000001', 'U000004', 'U000002', 'U000005'])
+    expect(header()).not.toMatch(/[▲▼]/)
+    await p.press('s')
+    expect(ids()).toEqual(['U000001', 'U000002', 'U000003', 'U000004', 'U000005'])
+    expect(header()).toMatch(/^ID ▲/)
+    await p.press('s')
+    // By username: analyst001 first.
+    expect(ids()).toEqual(['U000005', 'U000001', 'U000002', 'U000003', 'U000004'])
+    expect(header()).toMatch(/Username ▲/)
+    expect(header()).not.toMatch(/ID ▲/)
+    await p.press('S')
+    expect(ids()).toEqual(['U000004', 'U000003', 'U000002', 'U000001', 'U000005'])
+    expect(header()).toMatch(/Username ▼/)
+    // Numbers sort as numbers: the orders' quantities (5, 20, 100) by the Qty column.
+    await p.press('4', 's', 's', 's', 's', 's')
+    expect(p.lines().find((l) => ordersHeader.test(l))).toMatch(/Qty ▲/)
+    expect(p.tableRows(ordersHeader).map((r) => r.slice(0, 9))).toEqual(['ORD000003', 'ORD000002', 'ORD000001'])
+    await p.press('S')
+    expect(p.tableRows(ordersHeader).map((r) => r.slice(0, 9))).toEqual(['ORD000001', 'ORD000002', 'ORD000003'])
+  })
+
+  it('↓ and ↑ move the selection, drawn inverse', async () => {
+    const p = await renderPanel(new TestSource())
+    await p.press('2')
+    const selected = () => {
+      const raw = p.frame().split('\n').filter((l) => l.includes(INVERSE) && /U\d{6}/.test(stripAnsi(l)))
+      expect(raw, p.frame()).toHaveLength(1)
+      return stripAnsi(raw[0]!).slice(0, 7)
+    }
+    expect(selected()).toBe('U000003')
+    await p.press(KEY.down)
+    expect(selected()).toBe('U000001')
+    await p.press(KEY.down, KEY.down)
+    expect(selected()).toBe('U000002')
+    await p.press(KEY.up)
+    expect(selected()).toBe('U000004')
+    // Stops at the ends.
+    await p.press(KEY.down, KEY.down, KEY.down, KEY.down)
+    expect(selected()).toBe('U000005')
+    await p.press(KEY.up, KEY.up, KEY.up, KEY.up, KEY.up, KEY.up)
+    expect(selected()).toBe('U000003')
+  })
+
+  it('Enter on an order shows its state history from source.orderHistory; Esc goes back', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    await p.press('4')
+    // Newest first: ORD000002 (cancelled) is the first row; move onto it from the second and back.
+    await p.press(KEY.down, KEY.up)
+    await p.press(KEY.enter)
+    await tick()
+    expect(source.asked).toEqual(['ORD000002'])
+    const t = p.text()
+    expect(t).toMatch(/ORD000002 sell 20 MSFT @ 320.4 · cancelled · filled 0 · user U000002/)
+    expect(t).toMatch(/Time\s+From\s+To\s+Filled\s+Source\s+Reason/)
+    expect(t).toMatch(/09:30:02.125\s+\(new\)\s+pending\s+cli\s+created/)
+    expect(t).toMatch(/09:30:09.500\s+pending\s+cancelled\s+cli\s+cancelled by user/)
+    expect(t).not.toMatch(/loading…/)
+    expect(t).toMatch(/Esc: back/)
+    // Table keys do nothing in the detail.
+    await p.press(KEY.down, '2')
+    expect(p.text()).toMatch(/ORD000002 sell 20 MSFT/)
+    await p.press(KEY.esc)
+    expect(p.text()).toMatch(ordersHeader)
+    expect(p.text()).not.toMatch(/Esc: back/)
+    // Enter on another row asks for that order.
+    await p.press(KEY.down, KEY.down, KEY.enter)
+    expect(source.asked).toEqual(['ORD000002', 'ORD000001'])
+    expect(p.text()).toMatch(/ORD000001 buy 100 AAPL @ 150.5 · partially_filled · filled 40 · user U000001/)
+  })
+
+  it('Enter does nothing outside the orders view', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    await p.press('2', KEY.enter)
+    expect(source.asked).toEqual([])
+    expect(p.text()).toMatch(usersHeader)
+  })
+})
+
+describe('pause, help, quit, status', () => {
+  it('p pauses: PAUSED in the header and the frame stays while the model changes; p again resumes', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    await p.press('4')
+    await p.press('p')
+    expect(p.lines()[0]).toMatch(/PAUSED/)
+    const frozen = p.frame()
+    applyEvent(source.model, order('order.created', 'ORD000777', 'U000002', {to: 'pending', symbol: 'GOOGL', side: 'buy', order_type: 'limit', quantity: 7, price: 141.2}, 'cli'))
+    source.emit('change')
+    await sleep(FRAME_MS * 3)
+    expect(p.frame()).toBe(frozen)
+    expect(p.text()).not.toMatch(/ORD000777/)
+    await p.press('p')
+    expect(p.lines()[0]).not.toMatch(/PAUSED/)
+    expect(p.tableRows(ordersHeader)[0]).toMatch(/^ORD000777\s+U000002\s+GOOGL\s+buy\s+7\s+141.2\s+0\s+pending/)
+  })
+
+  it('? lists every key binding; any key goes back', async () => {
+    const p = await renderPanel(new TestSource())
+    await p.press('?')
+    const t = p.text()
+    expect(t).toMatch(/Keys/)
+    for (const k of keyBindings) {
+      const line = p.lines().find((l) => l.startsWith(k.keys))
+      expect(line, `${k.keys} in:\n${t}`).toBeDefined()
+      expect(line).toContain(k.action)
+    }
+    await p.press('x')
+    expect(p.text()).not.toMatch(/Press any key to go back/)
+    expect(p.text()).toMatch(/Recent activity/)
+  })
+
+  it('q exits the app: the tree unmounts and the panel stops listening to the source', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    expect(source.listenerCount('change')).toBe(1)
+    expect(p.unmounted()).toBe(false)
+    await p.press('q')
+    expect(p.unmounted()).toBe(true)
+    expect(source.listenerCount('change')).toBe(0)
+    expect(source.listenerCount('status')).toBe(0)
+    const last = p.frame()
+    await p.press('2')
+    expect(p.frame()).toBe(last)
+  })
+
+  it('a lost connection shows DISCONNECTED in the header, and live again when it comes back', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    expect(p.lines()[0]).not.toMatch(/DISCONNECTED/)
+    source.status = {...source.status, connection: 'reconnecting', error: 'Redis connection lost'}
+    source.emit('status', source.status)
+    await sleep(FRAME_MS + 50)
+    expect(p.lines()[0]).toMatch(/DISCONNECTED: Redis connection lost/)
+    source.status = {...source.status, connection: 'live', error: undefined}
+    source.emit('status', source.status)
+    await sleep(FRAME_MS + 50)
+    expect(p.lines()[0]).not.toMatch(/DISCONNECTED/)
+    expect(p.lines()[0]).toMatch(/redis live/)
+  })
+})
+
+describe('an 80x24 terminal', () => {
+  const check = (p: Awaited<ReturnType<typeof renderPanel>>, what: string) => {
+    const ls = p.lines()
+    expect(ls.length, `${what}: ${ls.length} lines:\n${p.text()}`).toBeLessThanOrEqual(24)
+    for (const l of ls) expect(stringWidth(l), `${what}: too wide: ${JSON.stringify(l)}`).toBeLessThanOrEqual(80)
+  }
+
+  it('every view fits: no line wider than 80 columns, at most 24 lines', async () => {
+    const source = new TestSource()
+    // Enough activity and orders to fill every list.
+    for (let i = 0; i < 60; i++) applyEvent(source.model, order('order.created', `ORD1${String(i).padStart(5, '0')}`, i % 2 ? 'U000001' : 'U000002', {to: 'pending', symbol: 'GOOGL', side: 'buy', quantity: 1000 + i, price: 141.25}, 'cli'))
+    applyEvent(source.model, event('alert.raised', 'lat-1', {level: 'warning', category: 'latency', message: 'p99 850ms'}, {entity_type: 'alert', source: 'engine'}))
+    source.status = {connection: 'reconnecting', source: 'redis', target: 'redis://127.0.0.1:6379/0', error: 'Redis connection lost'}
+    const p = await renderPanel(source, {columns: 80, rows: 24})
+    check(p, 'dashboard')
+    expect(p.text()).toMatch(/CPU/)
+    for (const key of ['2', '3', '4', '5']) {
+      await p.press(key)
+      check(p, `view ${key}`)
+    }
+    await p.press('4', KEY.enter)
+    await tick()
+    check(p, 'order detail')
+    await p.press(KEY.esc, '?')
+    check(p, 'help')
+    await p.press('x', 'p')
+    check(p, 'paused')
+  })
+
+  it('a long alert (CJK) neither squeezes the activity column nor overflows 80 columns', async () => {
+    const source = new TestSource()
+    applyEvent(source.model, event('alert.raised', 'risk-1', {level: 'error', category: 'risk', message: '张三 的日内亏损已达上限，策略动量策略已暂停，请检查风险参数设置并确认后再恢复运行'}, {entity_type: 'alert', source: 'engine'}))
+    const p = await renderPanel(source, {columns: 80, rows: 24})
+    check(p, 'dashboard with a long alert')
+    // The activity column keeps its width: a full activity line, not cut to make room for the alert.
+    expect(p.text()).toContain('order ORD000003 filled @ 242.8 (trader001)')
+    expect(p.text()).toContain('trader001 placed ORD000001: buy 100 AAPL @ 150.5')
+  })
+
+  it('the header keeps DISCONNECTED and PAUSED visible with a real instance id and uptime', async () => {
+    const source = new TestSource()
+    // As the engine names itself: `${hostname()}-${pid}-${hex}`; up for 1h 2m.
+    source.model.engine = {status: 'running', instance: 'trading-node-01.prod.internal-48213-9f2c1a', started_at: new Date(Date.now() - 3_723_000).toISOString()}
+    source.status = {connection: 'reconnecting', source: 'redis', target: 'redis://127.0.0.1:6379/0', error: 'Redis connection lost'}
+    const p = await renderPanel(source, {columns: 80, rows: 24})
+    await p.press('p')
+    const header = p.lines()[0]!
+    expect(stringWidth(header)).toBeLessThanOrEqual(80)
+    expect(header, header).toMatch(/DISCONNECTED/)
+    expect(header, header).toMatch(/PAUSED/)
+  })
+
+  it('CJK names take two columns each and the columns after them line up', async () => {
+    const p = await renderPanel(new TestSource(), {columns: 80, rows: 24})
+    await p.press('2')
+    const rows = p.tableRows(usersHeader)
+    expect(rows).toHaveLength(5)
+    for (const r of rows) expect(stringWidth(r), r).toBeLessThanOrEqual(80)
+    const byId = Object.fromEntries(rows.map((r) => [r.slice(0, 7), r]))
+    expect(byId.U000001).toContain('张三')
+    // A name too long for its column is cut with … on a character boundary.
+    expect(byId.U000005).toMatch(/欧阳娜娜娜…/)
+    expect(byId.U000005).not.toContain('欧阳娜娜娜娜')
+    // The display column where the Type and Status values start is the same on every row.
+    const column = (row: string, value: string) => stringWidth(row.slice(0, row.indexOf(value)))
+    const types = {U000001: 'professional', U000002: 'institutional', U000003: 'personal', U000004: 'professional', U000005: 'professional'} as const
+    const statuses = {U000001: 'active', U000002: 'active', U000003: 'suspended', U000004: 'locked', U000005: 'active'} as const
+    const header = p.lines().find((l) => usersHeader.test(l))!
+    const typeCol = column(header, 'Type')
+    const statusCol = column(header, 'Status')
+    for (const [id, row] of Object.entries(byId)) {
+      expect(column(row, types[id as keyof typeof types]), `Type column of ${row}`).toBe(typeCol)
+      expect(column(row, ` ${statuses[id as keyof typeof statuses]}`) + 1, `Status column of ${row}`).toBe(statusCol)
+    }
+  })
+})
+
+describe('coalescing', () => {
+  it('2,000 changes within 100 ms cost a handful of frames, and the last frame shows the last change', async () => {
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    await sleep(FRAME_MS + 50)
+    const before = p.frames.length
+    const t0 = Date.now()
+    for (let batch = 0; batch < 20; batch++) {
+      for (let i = 0; i < 100; i++) {
+        const n = batch * 100 + i
+        applyEvent(source.model, order('order.created', `ORD2${String(n).padStart(5, '0')}`, 'U000001', {to: 'pending', symbol: 'AAPL', side: 'buy', quantity: n + 1, price: 150}, 'cli'))
+        source.emit('change')
+      }
+      await sleep(4)
+    }
+    expect(Date.now() - t0).toBeLessThan(400)
+    await sleep(FRAME_MS * 2 + 100)
+    const frames = p.frames.length - before
+    const elapsed = Date.now() - t0
+    // At most one frame per FRAME_MS (plus one for the timer's phase).
+    expect(frames, `${frames} frames in ${elapsed} ms`).toBeGreaterThanOrEqual(1)
+    expect(frames, `${frames} frames in ${elapsed} ms`).toBeLessThanOrEqual(Math.ceil(elapsed / FRAME_MS) + 1)
+    expect(p.text()).toMatch(/trader001 placed ORD201999: buy 2000 AAPL @ 150/)
+  })
+})
