@@ -58,7 +58,7 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
       expect(audit).toMatchObject({actor: 'tester', action: 'user.create', target_type: 'user', target: u.user_id, result: 'ok'})
       const event = await lastEvent()
       expect(event).toMatchObject({type: 'user.created', entity_type: 'user', entity_id: u.user_id, user_id: u.user_id, source: 'cli'})
-      expect(json(event.payload)).toEqual({username: 'smoke1', status: 'active'})
+      expect(json(event.payload)).toEqual({username: 'smoke1', status: 'active', name: '张三', type: 'personal'})
       expect((await engine.users.find({username: 'smoke1'})).name).toBe('张三')
       expect((await engine.users.find({user_id: u.user_id})).username).toBe('smoke1')
     })
