@@ -11,6 +11,7 @@ import {json, runCli, type CliResult} from '../helpers/cli.js'
 import {openEngine} from '../../src/engine/index.js'
 import {formatOrderId} from '../../src/engine/domain/ids.js'
 import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
+import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
 
 /**
  * Crash safety of the monitoring engine: the database goes away for 10 s under a running engine. The
@@ -25,46 +26,10 @@ import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
  */
 
 const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const OUTAGE_MS = 10_000
 // A book still filling when the database goes: ~60 ticks of volume on one symbol.
 const ORDERS = 300
 const QUANTITY = 1000
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as {code?: string}).code === 'EPERM'
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, every = 100): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(every)
-  }
-}
-
-/** Stops a process we started: SIGTERM, then SIGKILL if it lingers. */
-async function stopPid(pid: number): Promise<void> {
-  if (!isAlive(pid)) return
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {}
-  const deadline = Date.now() + 8000
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-}
 
 /**
  * A TCP forwarder with a switch. Down: every open connection (both sides) is destroyed, and new ones

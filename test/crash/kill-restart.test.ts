@@ -10,6 +10,7 @@ import {json, runCli, type CliResult} from '../helpers/cli.js'
 import {openEngine} from '../../src/engine/index.js'
 import {formatOrderId} from '../../src/engine/domain/ids.js'
 import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
+import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
 
 /**
  * Crash safety of the monitoring engine: `kill -9` in the middle of a burst of fills, then a restart
@@ -25,49 +26,12 @@ import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
  */
 
 const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const ORDERS = 3000
 const QUANTITY = 1000
 // Tick volume (~5,000 a tick and symbol) is shared by the orders of a symbol: each order fills over one
 // or two ticks and the book over ~100 ticks a symbol, long enough to crash in the middle of it.
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOGL', 'TSLA', 'AMZN', 'NVDA']
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as {code?: string}).code === 'EPERM'
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, every = 100): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(every)
-  }
-}
-
-/** Stops a process we started: SIGTERM, then SIGKILL if it lingers. */
-async function stopPid(pid: number): Promise<void> {
-  if (!isAlive(pid)) return
-  try {
-    process.kill(pid, 'SIGCONT')
-    process.kill(pid, 'SIGTERM')
-  } catch {}
-  const deadline = Date.now() + 8000
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-}
 
 interface EngineProcess {
   child: ChildProcess

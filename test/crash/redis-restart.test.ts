@@ -8,6 +8,7 @@ import knexFactory, {type Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
 import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
 
 /**
  * Crash safety of the monitoring engine: Redis dies (SIGKILL) under a running engine and comes back on
@@ -20,43 +21,6 @@ import {json, runCli, type CliResult} from '../helpers/cli.js'
  */
 
 const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as {code?: string}).code === 'EPERM'
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, every = 100): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(every)
-  }
-}
-
-/** Stops a process we started: SIGTERM, then SIGKILL if it lingers (SIGCONT first, in case it was paused). */
-async function stopPid(pid: number): Promise<void> {
-  if (!isAlive(pid)) return
-  try {
-    process.kill(pid, 'SIGCONT')
-    process.kill(pid, 'SIGTERM')
-  } catch {}
-  const deadline = Date.now() + 8000
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-}
 
 /** A port nobody listens on right now: bind port 0, read what we got, let it go. */
 function freePort(): Promise<number> {
