@@ -121,7 +121,7 @@ export function applyEvent(model: PanelModel, e: EventMessage): void {
     push(model.history.disk, m.system.disk_io_pct)
     push(model.history.net, m.system.net_io_pct)
     push(model.history.tps, m.business.tps)
-    model.engine = {...model.engine, status: model.engine.status === 'down' || model.engine.status === 'unknown' ? 'running' : model.engine.status, instance: m.instance_id, heartbeat_at: m.at}
+    model.engine = {...model.engine, status: model.engine.status === 'down' || model.engine.status === 'unknown' ? 'running' : model.engine.status, instance: m.instance_id, started_at: m.started_at ?? model.engine.started_at, heartbeat_at: m.at}
     return
   }
   if (e.entity_type === 'user') {

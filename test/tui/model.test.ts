@@ -320,3 +320,15 @@ describe('text helpers', () => {
     expect(sparkline([200], 1, 100)).toBe('█')
   })
 })
+
+describe('applyEvent: engine uptime from metrics', () => {
+  it("takes the engine's start time from its snapshots, so a panel elsewhere can show uptime", () => {
+    const m = emptyModel()
+    const snap = {...metrics(1), started_at: '2026-11-21T08:00:00.000Z'}
+    applyEvent(m, event('system.metrics', 'host-1234-abcd', snap as unknown as Record<string, unknown>, {entity_type: 'system', source: 'engine'}))
+    expect(m.engine).toMatchObject({status: 'running', instance: 'host-1234-abcd', started_at: '2026-11-21T08:00:00.000Z'})
+    // A snapshot without it (an older engine) keeps what was known.
+    applyEvent(m, metricsEvent(2))
+    expect(m.engine.started_at).toBe('2026-11-21T08:00:00.000Z')
+  })
+})

@@ -2,6 +2,8 @@
 export interface MetricsSnapshot {
   at: string
   instance_id: string
+  /** When the engine started: lets a panel on another machine show its uptime. */
+  started_at?: string
   system: {
     cpu_pct: number
     memory_pct: number

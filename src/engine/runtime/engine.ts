@@ -279,6 +279,7 @@ export class MonitoringEngine {
     const snapshot: MetricsSnapshot = {
       at: new Date().toISOString(),
       instance_id: this.instanceId,
+      started_at: this.startedAt.toISOString(),
       system: await this.probe.sample(),
       business: {
         active_users: s.users,
