@@ -210,7 +210,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       const trader001 = await userId('trader001')
       // A limit buy far below the market: the paper venue will not fill it.
       const created = await cli(['order', 'create', '--user-id', trader001, '--symbol', 'AAPL', '--side', 'buy', '--quantity', '10', '--price', '1', '--json'])
-      expect(created.code, created.stderr).toBe(0)
+      expect(created.code, `${created.stderr}${created.stdout}`).toBe(0)
       const orderId = json(created).order.order_id as string
       expect((await db('orders').where({order_id: orderId}).first()).status).toBe('pending')
       const r = await cli(['order', 'cancel', '--order-id', orderId])

@@ -38,7 +38,24 @@ export class Store {
 
   /** Runs `work` in one transaction: the change, its audit row and its event commit together or not at all. */
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
-    return this.knex.transaction((trx) => work(new Store(trx, this.dialect)))
+    // Nested calls (a transaction inside one) become savepoints: no locking or retry of their own.
+    if (this.knex.isTransaction || this.dialect.client !== 'sqlite') return this.knex.transaction((trx) => work(new Store(trx, this.dialect)))
+    // SQLite in WAL mode: a transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
+    // the busy timeout does not apply) if another connection — the engine, the CLI — committed in
+    // between. Taking the write lock first makes it wait its turn instead, and a busy error that
+    // still gets through is retried: the whole transaction rolled back, so running it again is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.knex.transaction(async (trx) => {
+          await trx.raw('UPDATE sequences SET value = value WHERE 0')
+          return work(new Store(trx, this.dialect))
+        })
+      } catch (error) {
+        const code = (error as {code?: string}).code ?? ''
+        if (!code.startsWith('SQLITE_BUSY') || attempt >= 20) throw error
+        await new Promise((r) => setTimeout(r, Math.min(200, 5 * attempt * attempt)))
+      }
+    }
   }
 }
 
