@@ -43,7 +43,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
   /** A detector that starts from the persisted watermarks, after a first poll has settled what other tests left. */
   async function detector(): Promise<ChangeDetector> {
     const d = new ChangeDetector(engine.store)
-    await d.init()
     await d.poll()
     return d
   }
@@ -62,7 +61,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
 
   it('finds nothing after changes made through the services', async () => {
     const d = new ChangeDetector(engine.store)
-    await d.init()
     const u = await newUser('svc')
     const s = await newStrategy(u.user_id)
     const o = await newOrder(u.user_id)
@@ -85,7 +83,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     // No duplicates on the next polls, nor from a new detector on the same database (a restart).
     expect(await d.poll()).toEqual([])
     const restarted = new ChangeDetector(engine.store)
-    await restarted.init()
     expect(await restarted.poll()).toEqual([])
     expect(await sqlEvents('user', u.user_id)).toHaveLength(1)
     // The service sees the new state and continues from it.
@@ -138,7 +135,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     // The history adds up to the row: nothing more to report, now or after a restart.
     expect(await d.poll()).toEqual([])
     const restarted = new ChangeDetector(engine.store)
-    await restarted.init()
     expect(await restarted.poll()).toEqual([])
   })
 
@@ -186,7 +182,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     await raw("UPDATE orders SET status='cancelled' WHERE order_id=?", [o.order_id])
     // The next engine finds both after init().
     const next = new ChangeDetector(engine.store)
-    await next.init()
     expect(brief(await next.poll())).toEqual([`orders:${o.order_id}:pending->cancelled`, `users:${u.user_id}:active->suspended`].sort())
     expect(await next.poll()).toEqual([])
     expect(await sqlEvents('user', u.user_id)).toHaveLength(1)
@@ -199,7 +194,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     await raw("UPDATE users SET status='locked' WHERE user_id=?", [u.user_id])
     // A detector started any time later finds it: nothing depends on when it starts.
     const later = new ChangeDetector(engine.store)
-    await later.init()
     expect(brief(await later.poll())).toEqual([`users:${u.user_id}:active->locked`])
     expect(await d.poll()).toEqual([])
   })
@@ -208,7 +202,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     const users: User[] = await Promise.all(Array.from({length: 25}, () => newUser('batch')))
     await detector()
     const d = new ChangeDetector(engine.store, {batchSize: 10})
-    await d.init()
     expect(await d.poll()).toEqual([])
     const ids = users.map((u) => u.user_id)
     // One statement: on MySQL every row gets the same updated_at.
@@ -224,7 +217,6 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
     const target = await newUser('target')
     await detector()
     const d = new ChangeDetector(engine.store, {batchSize: 10})
-    await d.init()
     expect(await d.poll()).toEqual([])
     const ids = users.map((u) => u.user_id)
     // A bulk edit of a column the engine does not act on: nothing to report.
@@ -316,7 +308,6 @@ describe.each(backendKinds)('ChangeDetector cost on %s', (kind) => {
   }
   async function detector(): Promise<ChangeDetector> {
     const d = new ChangeDetector(engine.store)
-    await d.init()
     await d.poll()
     return d
   }

@@ -30,7 +30,6 @@ describe.each(backendKinds)('TransitionBatcher on %s', (kind) => {
     const c = await place(100)
     const batcher = new TransitionBatcher(engine.store, {source: 'engine', actor: 'venue', maxDelayMs: 1000})
     const detector = new ChangeDetector(engine.store)
-    await detector.init()
     const results = await Promise.all([
       batcher.submit({order_id: a.order_id, fill: {quantity: 100, price: 10}}),
       batcher.submit({order_id: a.order_id, fill: {quantity: 100, price: 13}}),

@@ -35,9 +35,6 @@ export class ChangeDetector {
     this.batchSize = options.batchSize ?? 5000
   }
 
-  /** Kept for callers that initialise detectors; there is no state to load. */
-  async init(): Promise<void> {}
-
   async poll(): Promise<DetectedChange[]> {
     const found: DetectedChange[] = []
     for (const table of tables) found.push(...(await this.pollTable(table)))

@@ -114,7 +114,6 @@ export class MonitoringEngine {
       this.venue = e.venue === 'external' ? new ExternalVenue() : new PaperVenue({latencyMs: e.paper_latency_ms})
       this.detector = new ChangeDetector(this.engine.store)
       this.batcher = new TransitionBatcher(this.engine.store, {source: 'engine', actor: 'engine', maxDelayMs: 5})
-      await this.detector.init()
       this.follower = new OutboxCursor(this.engine.store)
       await this.follower.init()
       await this.scan()

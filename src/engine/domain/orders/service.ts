@@ -192,9 +192,9 @@ export class OrderService {
       // The row is locked (MySQL) for the transaction, so concurrent changes to one order queue up
       // instead of failing the version check; the check still guards against writers that do not lock.
       const result = await this.store.transaction(async (tx) => {
-        await this.get(orderId, tx)
         const [locked] = await tx.orders.findManyForUpdate([orderId.trim()])
-        return change(tx, locked!)
+        if (!locked) throw notFound(`No order ${show(orderId)}.`, 'Find orders with `ordermon order list`.')
+        return change(tx, locked)
       })
       if (result) return result
     }
