@@ -133,14 +133,7 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
   // `dist` may be rebuilt by another session's `npm run build` meanwhile: a command that could not even
   // be loaded did nothing, so it is safe to run it again.
   async function cli(args: string[]): Promise<CliResult> {
-    for (let attempt = 0; ; attempt++) {
-      const r = await runCli(args, {env: directEnv, cwd: backend.dir})
-      if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-        await sleep(500)
-        continue
-      }
-      return r
-    }
+    return runCli(args, {env: directEnv, cwd: backend.dir})
   }
 
   beforeAll(async () => {
@@ -215,34 +208,27 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
   })
 
   it('the engine runs on the database through the proxy', async () => {
-    for (let attempt = 0; ; attempt++) {
-      const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-        cwd: backend.dir,
-        env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...engineEnv},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      if (child.pid) pids.add(child.pid)
-      let out = ''
-      child.stdout!.on('data', (d) => (out += d))
-      child.stderr!.on('data', (d) => (out += d))
-      const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-      engine = {child, pid: child.pid!, output: () => out, exited}
-      await until(
-        `engine.json to show pid ${child.pid} running`,
-        () => {
-          if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-          const s = engineState()
-          return s?.pid === child.pid && s?.status === 'running'
-        },
-        30_000,
-        50,
-      )
-      if (child.exitCode !== null && attempt < 20 && /ModuleLoadError|Cannot find module/.test(out)) {
-        await sleep(500)
-        continue
-      }
-      break
-    }
+    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
+      cwd: backend.dir,
+      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...engineEnv},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    if (child.pid) pids.add(child.pid)
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (out += d))
+    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+    engine = {child, pid: child.pid!, output: () => out, exited}
+    await until(
+      `engine.json to show pid ${child.pid} running`,
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
+        const s = engineState()
+        return s?.pid === child.pid && s?.status === 'running'
+      },
+      30_000,
+      50,
+    )
     expect(engine.child.exitCode, `the engine exited during start: ${engine.output()}`).toBeNull()
     expect(proxy!.accepted).toBeGreaterThan(0)
     expect(engineState()).toMatchObject({pid: engine.pid, users: 2, last_error: null})

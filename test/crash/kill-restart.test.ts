@@ -70,47 +70,34 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   // `dist` may be rebuilt by another session's `npm run build` meanwhile: a command that could not even
   // be loaded did nothing, so it is safe to run it again.
   async function cli(args: string[]): Promise<CliResult> {
-    for (let attempt = 0; ; attempt++) {
-      const r = await runCli(args, {env, cwd: backend.dir})
-      if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-        await sleep(500)
-        continue
-      }
-      return r
-    }
+    return runCli(args, {env, cwd: backend.dir})
   }
 
   /** `ordermon start --quiet` in the foreground as a child; resolves once engine.json says it runs. */
   async function startEngine(): Promise<EngineProcess> {
-    for (let attempt = 0; ; attempt++) {
-      const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-        cwd: backend.dir,
-        env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      if (child.pid) pids.add(child.pid)
-      let out = ''
-      child.stdout!.on('data', (d) => (out += d))
-      child.stderr!.on('data', (d) => (out += d))
-      const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-      const proc: EngineProcess = {child, pid: child.pid!, output: () => out, exited}
-      await until(
-        `engine.json to show pid ${child.pid} running`,
-        () => {
-          if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-          const s = engineState()
-          return s?.pid === child.pid && s?.status === 'running'
-        },
-        30_000,
-        50,
-      )
-      if (child.exitCode !== null && attempt < 20 && /ModuleLoadError|Cannot find module/.test(out)) {
-        await sleep(500)
-        continue
-      }
-      expect(child.exitCode, `the engine exited during start: ${out}`).toBeNull()
-      return proc
-    }
+    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
+      cwd: backend.dir,
+      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    if (child.pid) pids.add(child.pid)
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (out += d))
+    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+    const proc: EngineProcess = {child, pid: child.pid!, output: () => out, exited}
+    await until(
+      `engine.json to show pid ${child.pid} running`,
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
+        const s = engineState()
+        return s?.pid === child.pid && s?.status === 'running'
+      },
+      30_000,
+      50,
+    )
+    expect(child.exitCode, `the engine exited during start: ${out}`).toBeNull()
+    return proc
   }
 
   async function sigterm(proc: EngineProcess): Promise<{code: number | null; signal: NodeJS.Signals | null}> {

@@ -62,14 +62,7 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
   const engineAlive = () => engine!.child.exitCode === null && engine!.child.signalCode === null
 
   async function cli(args: string[]): Promise<CliResult> {
-    for (let attempt = 0; ; attempt++) {
-      const r = await runCli(args, {env, cwd: backend.dir})
-      if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-        await sleep(500)
-        continue
-      }
-      return r
-    }
+    return runCli(args, {env, cwd: backend.dir})
   }
 
   /** Our own redis-server on `port`, no persistence; resolves once it answers PING. */
@@ -162,34 +155,27 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
   })
 
   it('the engine runs and publishes to our Redis', async () => {
-    for (let attempt = 0; ; attempt++) {
-      const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-        cwd: backend.dir,
-        env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      if (child.pid) pids.add(child.pid)
-      let out = ''
-      child.stdout!.on('data', (d) => (out += d))
-      child.stderr!.on('data', (d) => (out += d))
-      const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-      engine = {child, pid: child.pid!, output: () => out, exited}
-      await until(
-        `engine.json to show pid ${child.pid} running`,
-        () => {
-          if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-          const s = engineState()
-          return s?.pid === child.pid && s?.status === 'running'
-        },
-        30_000,
-        50,
-      )
-      if (child.exitCode !== null && attempt < 20 && /ModuleLoadError|Cannot find module/.test(out)) {
-        await sleep(500)
-        continue
-      }
-      break
-    }
+    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
+      cwd: backend.dir,
+      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    if (child.pid) pids.add(child.pid)
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (out += d))
+    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+    engine = {child, pid: child.pid!, output: () => out, exited}
+    await until(
+      `engine.json to show pid ${child.pid} running`,
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
+        const s = engineState()
+        return s?.pid === child.pid && s?.status === 'running'
+      },
+      30_000,
+      50,
+    )
     expect(engine.child.exitCode, `the engine exited during start: ${engine.output()}`).toBeNull()
     expect(engineState()).toMatchObject({pid: engine.pid, redis: redisUrl})
     // A limit buy far below the market: the paper venue leaves it open, to be cancelled later.

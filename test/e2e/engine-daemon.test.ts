@@ -44,14 +44,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be
     // loaded did nothing, so it is safe to run it again.
     async function cli(args: string[], opts: {timeoutMs?: number} = {}): Promise<CliResult> {
-      for (let attempt = 0; ; attempt++) {
-        const r = await runCli(args, {env, cwd: backend.dir, timeoutMs: opts.timeoutMs})
-        if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-          await sleep(500)
-          continue
-        }
-        return r
-      }
+      return runCli(args, {env, cwd: backend.dir, timeoutMs: opts.timeoutMs})
     }
 
     const readPidfile = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : undefined)
@@ -322,12 +315,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         return out
       }
       await ensureStopped()
-      let run = await foreground()
-      // `dist` being rebuilt by another suite: the command could not load, nothing ran; try again.
-      for (let i = 0; i < 20 && run.child.exitCode !== null && /ModuleLoadError|Cannot find module/.test(run.stderr); i++) {
-        await sleep(500)
-        run = await foreground()
-      }
+      const run = await foreground()
       const {child} = run
       try {
         expect(child.exitCode, `the engine exited early: ${run.stderr}`).toBeNull()

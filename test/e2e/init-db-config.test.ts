@@ -21,14 +21,7 @@ const migrationNames = readdirSync(fileURLToPath(new URL('../../migrations/', im
 // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
 // did nothing, so it is safe to run it again.
 async function cliIn(env: Record<string, string>, cwd: string | undefined, args: string[], input?: string): Promise<CliResult> {
-  for (let attempt = 0; ; attempt++) {
-    const r = await runCli(args, {env, cwd, input})
-    if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-      await new Promise((res) => setTimeout(res, 500))
-      continue
-    }
-    return r
-  }
+  return runCli(args, {env, cwd, input})
 }
 
 function oneErrorLine(r: CliResult): string {

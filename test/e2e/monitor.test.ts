@@ -57,14 +57,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 
 /** `dist` may be rebuilt while the suite runs: a command that could not even load did nothing; run it again. */
 async function cli(args: string[], opts: {env: Record<string, string>; cwd: string; timeoutMs?: number}): Promise<CliResult> {
-  for (let attempt = 0; ; attempt++) {
-    const r = await runCli(args, opts)
-    if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-      await sleep(500)
-      continue
-    }
-    return r
-  }
+  return runCli(args, opts)
 }
 
 describe.concurrent('the live panel from the command line', () => {

@@ -37,14 +37,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
   // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
   // (or whose files vanished mid-load) did nothing, so it is safe to run it again.
   async function cli(args: string[]): Promise<CliResult> {
-    for (let attempt = 0; ; attempt++) {
-      const r = await runCli(args, {env: backend.env, cwd: backend.dir})
-      if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\/|ENOENT[^\n]*(\/dist\/|oclif\.manifest\.json)/.test(r.stderr)) {
-        await new Promise((res) => setTimeout(res, 500))
-        continue
-      }
-      return r
-    }
+    return runCli(args, {env: backend.env, cwd: backend.dir})
   }
 
   const ok = (r: CliResult) => {

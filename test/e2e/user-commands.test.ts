@@ -46,18 +46,10 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     const passwords: string[] = []
     const outputs: CliResult[] = []
 
-    // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
-    // did nothing, so it is safe to run it again.
     async function cli(args: string[], opts: {input?: string; env?: Record<string, string>} = {}): Promise<CliResult> {
-      for (let attempt = 0; ; attempt++) {
-        const r = await runCli(args, {env: {...backend.env, ...opts.env}, cwd: backend.dir, input: opts.input})
-        if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-          await new Promise((res) => setTimeout(res, 500))
-          continue
-        }
-        outputs.push(r)
-        return r
-      }
+      const r = await runCli(args, {env: {...backend.env, ...opts.env}, cwd: backend.dir, input: opts.input})
+      outputs.push(r)
+      return r
     }
 
     const pw = (label: string) => {
@@ -643,14 +635,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     let backend: TestBackend
     let db: Knex
     const cli = async (args: string[]) => {
-      for (let attempt = 0; ; attempt++) {
-        const r = await runCli(args, {env: backend.env, cwd: backend.dir})
-        if (attempt < 20 && /ModuleLoadError|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
-          await new Promise((res) => setTimeout(res, 500))
-          continue
-        }
-        return r
-      }
+      return runCli(args, {env: backend.env, cwd: backend.dir})
     }
 
     beforeAll(async () => {
