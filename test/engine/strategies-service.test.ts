@@ -452,8 +452,8 @@ describe.each(backendKinds)('StrategyService on %s', (kind) => {
       const covering = await engine.strategies.performance(s.strategy_id, {start_date: '2000-01-01', end_date: today})
       expect(covering).toMatchObject({total_orders: 6, filled_orders: 3, fills: 4, realized_pnl: 38, max_drawdown: 80})
 
-      await expectKind(engine.strategies.performance(s.strategy_id, {start_date: '2024-02-01', end_date: '2024-01-01'}), 'invalidInput', 'The start date must be before the end date.')
-      await expectKind(engine.strategies.performance(s.strategy_id, {start_date: 'last week'}), 'invalidInput', /start date "last week" is not a date/)
+      await expectKind(engine.strategies.performance(s.strategy_id, {start_date: '2024-02-01', end_date: '2024-01-01'}), 'invalidInput', 'start-date "2024-02-01" is after end-date "2024-01-01" (expected a start on or before the end).')
+      await expectKind(engine.strategies.performance(s.strategy_id, {start_date: 'last week'}), 'invalidInput', /start-date "last week" is not a date/)
       await expectKind(engine.strategies.performance('STR999'), 'notFound')
     })
   })

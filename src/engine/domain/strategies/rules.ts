@@ -1,6 +1,7 @@
 import type {OrdermonConfig} from '../../config/index.js'
 import {invalidInput} from '../../errors.js'
 import {strategyTypes, type StrategyType} from '../../store/index.js'
+import {parseClock} from '../time.js'
 import {requireOneOf, requireText, show, showJson} from '../validate.js'
 
 type Json = Record<string, unknown>
@@ -158,9 +159,7 @@ export function validSchedule(value: unknown): Json | null {
   const out: Json = {}
   for (const key of Object.keys(s)) if (!['start_time', 'end_time', 'timezone', 'days'].includes(key)) throw invalidInput(`schedule.${key} is not a known setting (allowed: start_time, end_time, timezone, days).`)
   for (const key of ['start_time', 'end_time'] as const) {
-    const v = s[key]
-    if (typeof v !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) throw invalidInput(`schedule.${key} must be a time as HH:MM, 00:00 to 23:59 (got ${showJson(v)}).`)
-    out[key] = v
+    out[key] = parseClock(`schedule.${key}`, s[key])
   }
   if (out.start_time === out.end_time) throw invalidInput('schedule.start_time and schedule.end_time must differ.')
   out.timezone = validTimezone(s.timezone ?? 'UTC')

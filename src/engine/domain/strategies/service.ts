@@ -178,10 +178,11 @@ export class StrategyService {
 
   /** Orders and fills in a period (dates are UTC; the end date is inclusive), PnL by average cost. */
   async performance(strategyId: string, options: {start_date?: string; end_date?: string; marks?: Record<string, number>} = {}): Promise<Performance> {
+    const since = parseDate('start-date', options.start_date)
+    const until = endOfDay('end-date', options.end_date)
+    if (since && until && since >= until)
+      throw invalidInput(`start-date ${show(options.start_date)} is after end-date ${show(options.end_date)} (expected a start on or before the end).`)
     const s = await this.get(strategyId)
-    const since = parseDate('start date', options.start_date)
-    const until = endOfDay('end date', options.end_date)
-    if (since && until && since >= until) throw invalidInput('The start date must be before the end date.')
     const [stats, fills] = await Promise.all([
       this.store.orders.stats({strategy_id: s.strategy_id, since, until}),
       this.store.orders.fills({strategy_id: s.strategy_id, since, until}),
