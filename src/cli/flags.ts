@@ -29,8 +29,8 @@ export async function readPassword(flags: Record<string, unknown>, name: string)
   if (direct !== undefined) return direct
   if (fromStdin) return readStdinLine(name)
   if (interactive()) {
-    const first = await askSecret('Password: ')
-    const again = await askSecret('Repeat password: ')
+    const first = await askSecret('Password')
+    const again = await askSecret('Repeat password')
     if (first !== again) throw new OrdermonError('invalidInput', 'The passwords do not match.')
     return first
   }

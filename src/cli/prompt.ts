@@ -1,40 +1,36 @@
-import {createInterface} from 'node:readline'
 import {OrdermonError} from '../engine/errors.js'
 
 export const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY)
 
-/** Asks a yes/no question on the terminal (prompt on stderr, so stdout stays clean for data). */
-export async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({input: process.stdin, output: process.stderr})
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve))
-    return /^y(es)?$/i.test(answer.trim())
-  } finally {
-    rl.close()
-  }
+/**
+ * Prompts use Inquirer, which restores the terminal (echo, cursor) and turns Ctrl-C into an
+ * ExitPromptError instead of leaving a readline question pending forever (Node then exits with 13).
+ * The libraries are imported only when a prompt is shown, so quick commands do not load them.
+ * Prompts write to stderr: stdout stays clean for data and --json.
+ */
+const context = () => ({input: process.stdin, output: process.stderr})
+
+/** Ctrl-C (or the terminal closing) at a prompt becomes the `aborted` error: one line, exit 130. */
+function asAborted(error: unknown): never {
+  if (error instanceof Error && error.name === 'ExitPromptError') throw new OrdermonError('aborted', 'Aborted.', {cause: error})
+  throw error
 }
 
-/** Reads a secret from the terminal without echoing it. */
+/** Asks a yes/no question on the terminal; the default (just Enter, or anything not yes) is no. */
+export async function confirm(question: string): Promise<boolean> {
+  const {default: confirmPrompt} = await import('@inquirer/confirm')
+  return confirmPrompt({message: question, default: false}, context()).catch(asAborted)
+}
+
+/** Reads a secret from the terminal without echoing it, not even as a mask (its length stays private too). */
 export async function askSecret(question: string): Promise<string> {
-  const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
-  const out = rl as unknown as {_writeToOutput: (s: string) => void; output: NodeJS.WriteStream}
-  let asked = false
-  out._writeToOutput = (s: string) => {
-    if (!asked) {
-      process.stderr.write(s)
-      asked = true
-    }
-  }
-  try {
-    return await new Promise<string>((resolve) => rl.question(question, resolve))
-  } finally {
-    process.stderr.write('\n')
-    rl.close()
-  }
+  const {default: passwordPrompt} = await import('@inquirer/password')
+  return passwordPrompt({message: question}, context()).catch(asAborted)
 }
 
 /** The first line of standard input: `--password-stdin` keeps passwords out of shell history. */
 export async function readStdinLine(what: string): Promise<string> {
+  // A terminal is refused rather than read: a prompt-less read there would wait, and Ctrl-C would not end it cleanly.
   if (process.stdin.isTTY) throw new OrdermonError('invalidInput', `--${what}-stdin expects the ${what} on standard input, not a terminal.`, {hint: `echo "$SECRET" | ordermon ... --${what}-stdin`})
   let data = ''
   for await (const chunk of process.stdin) {

@@ -27,7 +27,7 @@ describe('what a quick command loads', () => {
   }
 
   for (const args of [['--version'], ['user', 'list']]) {
-    it(`ordermon ${args.join(' ')} loads neither the engine runtime nor Ink nor React`, () => {
+    it(`ordermon ${args.join(' ')} loads neither the engine runtime nor Ink nor React nor the prompt libraries`, () => {
       const urls = loads(args)
       // The hook works: the command's own modules are recorded.
       expect(urls.some((u) => u.includes('@oclif/core'))).toBe(true)
@@ -35,6 +35,8 @@ describe('what a quick command loads', () => {
       expect(urls.filter((u) => /\/engine\/runtime\//.test(u))).toEqual([])
       expect(urls.filter((u) => /node_modules\/(ink|react|react-reconciler|yoga-layout)\//.test(u))).toEqual([])
       expect(urls.filter((u) => /node_modules\/(ioredis|systeminformation)\//.test(u))).toEqual([])
+      // Inquirer is imported only when a prompt is shown.
+      expect(urls.filter((u) => /node_modules\/@inquirer\//.test(u))).toEqual([])
     })
   }
 })
