@@ -37,6 +37,14 @@ export class Dialect {
     return this.client === 'mysql' ? 'CURRENT_TIMESTAMP(6)' : SQLITE_NOW
   }
 
+  /**
+   * Milliseconds from a timestamp column to the database's clock. Staleness is judged by the
+   * database's time, so engines on hosts with skewed clocks agree on which heartbeat is old.
+   */
+  ageMsSql(column: string): string {
+    return this.client === 'mysql' ? `(TIMESTAMPDIFF(MICROSECOND, ${column}, CURRENT_TIMESTAMP(3)) / 1000)` : `((julianday('now') - julianday(${column})) * 86400000.0)`
+  }
+
   /** The SQL condition of a row changed outside ordermon. */
   readonly dirtySql = '(synced_at IS NULL OR updated_at <> synced_at)'
 

@@ -1,5 +1,6 @@
 import type {Knex} from 'knex'
 import type {Dialect} from '../dialect.js'
+import {SequenceRepo} from './sequences.js'
 
 export interface EngineInstance {
   instance_id: string
@@ -11,28 +12,76 @@ export interface EngineInstance {
   info: Record<string, unknown>
   started_at: string
   heartbeat_at: string | null
+  /** How old the heartbeat is by the database's clock. */
+  heartbeat_age_ms: number | null
 }
+
+export type InstanceRow = Omit<EngineInstance, 'started_at' | 'heartbeat_at' | 'heartbeat_age_ms'>
 
 /** engine_instances: one row per engine, its heartbeat refreshed every second while it runs. */
 export class InstanceRepo {
   constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
 
-  async heartbeat(row: Omit<EngineInstance, 'started_at' | 'heartbeat_at'>): Promise<void> {
+  async heartbeat(row: InstanceRow): Promise<void> {
     const values = {...row, info: this.dialect.toJson(row.info), heartbeat_at: this.dialect.now(this.knex)}
     await this.knex('engine_instances').insert(values).onConflict('instance_id').merge(['status', 'info', 'heartbeat_at'])
   }
 
-  /** Instances whose heartbeat is younger than `maxAgeMs`, other than `exceptId`. */
-  async alive(maxAgeMs: number, exceptId?: string): Promise<EngineInstance[]> {
-    const since = this.dialect.toDb(new Date(Date.now() - maxAgeMs))
-    const q = this.knex('engine_instances').whereIn('status', ['starting', 'running']).where('heartbeat_at', '>=', since)
+  /**
+   * Claims the database for one engine: inside the caller's transaction, serialised by the
+   * `engine.claim` counter's row lock (MySQL) or the write lock (SQLite), so two engines starting
+   * at once cannot both see an empty field. Returns the live engines found instead of claiming,
+   * or [] once this engine's row is written. `isGone` lets the caller discard rows of engines it
+   * knows are dead (same host, pid gone) without waiting for their heartbeat to age.
+   */
+  async claim(row: InstanceRow, ttlMs: number, isGone: (i: EngineInstance) => boolean): Promise<EngineInstance[]> {
+    await new SequenceRepo(this.knex).allocate('engine.claim')
+    const live = await this.live(ttlMs, row.instance_id)
+    const gone = live.filter(isGone)
+    if (gone.length) await this.knex('engine_instances').whereIn('instance_id', gone.map((i) => i.instance_id)).update({status: 'failed'})
+    const others = live.filter((i) => !isGone(i))
+    if (others.length === 0) await this.heartbeat({...row, status: 'starting'})
+    return others
+  }
+
+  /** Engines whose heartbeat is younger than `ttlMs` (by the database's clock), other than `exceptId`. */
+  async live(ttlMs: number, exceptId?: string): Promise<EngineInstance[]> {
+    const age = this.dialect.ageMsSql('heartbeat_at')
+    const q = this.knex('engine_instances')
+      .select('*', this.knex.raw(`${age} AS heartbeat_age_ms`))
+      .whereIn('status', ['starting', 'running', 'stopping'])
+      .whereNotNull('heartbeat_at')
+      .whereRaw(`${age} < ?`, [ttlMs])
+      .orderBy('started_at')
     if (exceptId) q.whereNot('instance_id', exceptId)
-    return (await q).map((r) => ({
-      ...r,
+    return (await q).map((r) => this.toInstance(r))
+  }
+
+  async find(instanceId: string): Promise<EngineInstance | undefined> {
+    const r = await this.knex('engine_instances').select('*', this.knex.raw(`${this.dialect.ageMsSql('heartbeat_at')} AS heartbeat_age_ms`)).where({instance_id: instanceId}).first()
+    return r ? this.toInstance(r) : undefined
+  }
+
+  /** Rows of engines stopped or dead for longer than `olderThanMs`: an engine restarted daily leaves one a day. */
+  async pruneStopped(olderThanMs: number): Promise<number> {
+    return this.knex('engine_instances')
+      .where((q) => q.whereNotIn('status', ['starting', 'running', 'stopping']).orWhereNull('heartbeat_at').orWhereRaw(`${this.dialect.ageMsSql('heartbeat_at')} >= ?`, [olderThanMs]))
+      .whereRaw(`${this.dialect.ageMsSql('updated_at')} >= ?`, [olderThanMs])
+      .delete()
+  }
+
+  private toInstance(r: Record<string, any>): EngineInstance {
+    return {
+      instance_id: r.instance_id,
+      hostname: r.hostname,
       pid: Number(r.pid),
+      version: r.version,
+      backend: r.backend,
+      status: r.status,
       info: this.dialect.fromJson(r.info, {}),
       started_at: this.dialect.toIso(r.started_at)!,
       heartbeat_at: this.dialect.toIso(r.heartbeat_at),
-    }))
+      heartbeat_age_ms: r.heartbeat_age_ms === null || r.heartbeat_age_ms === undefined ? null : Math.max(0, Math.round(Number(r.heartbeat_age_ms))),
+    }
   }
 }
