@@ -1,4 +1,7 @@
-/** One metrics sample: published every second by the engine as a `system.metrics` event. */
+/**
+ * One metrics sample: taken every second by the engine, published live (Redis `<prefix>metrics`, and
+ * the engine's heartbeat row), and stored in `metrics` every monitoring.store_interval seconds.
+ */
 export interface MetricsSnapshot {
   at: string
   instance_id: string
@@ -29,7 +32,7 @@ export interface MetricsSnapshot {
     p99_latency_ms: number | null
     events_per_s: number
   }
-  process: {rss_mb: number}
+  process: {rss_mb: number; heap_used_mb?: number}
 }
 
 /** 100 MB/s of disk and 1 Gbit/s of network count as a full bar. */
@@ -42,4 +45,60 @@ export function latencyStats(samples: number[]): {avg: number | null; p99: numbe
   const sorted = [...samples].sort((a, b) => a - b)
   const avg = sorted.reduce((a, b) => a + b, 0) / sorted.length
   return {avg: Math.round(avg * 10) / 10, p99: Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! * 10) / 10}
+}
+
+/**
+ * Stored metric names (the names alert rules and reports use) and where each sits in a snapshot.
+ * One table, so storing and rebuilding a snapshot cannot drift apart.
+ */
+export const METRIC_FIELDS = [
+  ['cpu_usage', 'system', 'cpu_pct'],
+  ['memory_usage', 'system', 'memory_pct'],
+  ['memory_used_mb', 'system', 'memory_used_mb'],
+  ['memory_total_mb', 'system', 'memory_total_mb'],
+  ['disk_read_kb_s', 'system', 'disk_read_kb_s'],
+  ['disk_write_kb_s', 'system', 'disk_write_kb_s'],
+  ['disk_io_pct', 'system', 'disk_io_pct'],
+  ['net_rx_kb_s', 'system', 'net_rx_kb_s'],
+  ['net_tx_kb_s', 'system', 'net_tx_kb_s'],
+  ['net_io_pct', 'system', 'net_io_pct'],
+  ['active_users', 'business', 'active_users'],
+  ['running_strategies', 'business', 'running_strategies'],
+  ['pending_orders', 'business', 'open_orders'],
+  ['fills_today', 'business', 'fills_today'],
+  ['tps', 'business', 'tps'],
+  ['avg_latency_ms', 'business', 'avg_latency_ms'],
+  ['p99_latency_ms', 'business', 'p99_latency_ms'],
+  ['events_per_s', 'business', 'events_per_s'],
+  ['rss_mb', 'process', 'rss_mb'],
+  ['heap_used_mb', 'process', 'heap_used_mb'],
+] as const
+
+export type MetricName = (typeof METRIC_FIELDS)[number][0]
+export const METRIC_NAMES: MetricName[] = METRIC_FIELDS.map(([name]) => name)
+
+/** A snapshot as named values, for the `metrics` table. */
+export function flattenSnapshot(s: MetricsSnapshot): Record<MetricName, number | null> {
+  const out = {} as Record<MetricName, number | null>
+  for (const [name, group, key] of METRIC_FIELDS) {
+    const v = (s[group] as Record<string, number | null | undefined>)[key]
+    out[name] = v === undefined ? null : v
+  }
+  return out
+}
+
+/** A snapshot rebuilt from stored values (missing ones read as 0, latencies as unknown). */
+export function snapshotFromValues(at: string, instanceId: string, values: Partial<Record<string, number>>): MetricsSnapshot {
+  const snap: MetricsSnapshot = {
+    at,
+    instance_id: instanceId,
+    system: {cpu_pct: 0, memory_pct: 0, memory_used_mb: 0, memory_total_mb: 0, disk_read_kb_s: 0, disk_write_kb_s: 0, disk_io_pct: 0, net_rx_kb_s: 0, net_tx_kb_s: 0, net_io_pct: 0},
+    business: {active_users: 0, running_strategies: 0, open_orders: 0, fills_today: 0, tps: 0, avg_latency_ms: null, p99_latency_ms: null, events_per_s: 0},
+    process: {rss_mb: 0},
+  }
+  for (const [name, group, key] of METRIC_FIELDS) {
+    const v = values[name]
+    if (v !== undefined) (snap[group] as Record<string, number | null>)[key] = v
+  }
+  return snap
 }

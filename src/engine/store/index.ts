@@ -5,6 +5,7 @@ import {AuditRepo} from './repos/audit.js'
 import {ChangeRepo} from './repos/changes.js'
 import {EventRepo} from './repos/events.js'
 import {InstanceRepo} from './repos/instances.js'
+import {MetricsRepo} from './repos/metrics.js'
 import {OrderRepo} from './repos/orders.js'
 import {SequenceRepo} from './repos/sequences.js'
 import {StrategyRepo} from './repos/strategies.js'
@@ -20,6 +21,7 @@ export class Store {
   readonly orders: OrderRepo
   readonly changes: ChangeRepo
   readonly instances: InstanceRepo
+  readonly metrics: MetricsRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -30,6 +32,7 @@ export class Store {
     this.orders = new OrderRepo(knex, dialect)
     this.changes = new ChangeRepo(knex, dialect)
     this.instances = new InstanceRepo(knex, dialect)
+    this.metrics = new MetricsRepo(knex, dialect)
   }
 
   static over(db: Database): Store {
@@ -67,4 +70,5 @@ export type {NewEvent, StoredEvent} from './repos/events.js'
 export * from './repos/strategies.js'
 export * from './repos/orders.js'
 export type {ChangedRow, WatchedTable} from './repos/changes.js'
-export type {EngineInstance} from './repos/instances.js'
+export type {EngineInstance, InstanceRow} from './repos/instances.js'
+export type {MetricPoint} from './repos/metrics.js'
