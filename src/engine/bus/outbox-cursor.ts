@@ -7,6 +7,10 @@ export interface CursorOptions {
   gapTimeoutMs?: number
   /** The most missing ids remembered at once (a huge jump is a bulk rollback, not live transactions). */
   maxGaps?: number
+  /** Write a moved position at most this often (a panel polling 4 times a second need not write each time). */
+  persistEveryMs?: number
+  /** Write the position at least this often even when unchanged: it tells housekeeping the reader is alive. */
+  touchEveryMs?: number
 }
 
 /**
@@ -19,6 +23,8 @@ export class OutboxCursor {
   private resolvedUpTo = -1
   private maxSeen = 0
   private readonly gaps = new Map<number, number>()
+  private lastWriteAt = 0
+  private written = -1
 
   constructor(private readonly store: Store, private readonly options: CursorOptions = {}) {}
 
@@ -31,6 +37,8 @@ export class OutboxCursor {
       from = await this.store.events.maxId()
       if (name) await this.store.events.setOffset(name, from)
     }
+    this.written = from
+    this.lastWriteAt = Date.now()
     this.resolvedUpTo = from
     this.maxSeen = from
     this.gaps.clear()
@@ -71,11 +79,30 @@ export class OutboxCursor {
     this.gaps.clear()
   }
 
+  /** Stops waiting for missing ids (rolled-back transactions): the next commit moves past them. */
+  giveUpGaps(): void {
+    this.gaps.clear()
+  }
+
   /** Records progress once the events returned so far are handled (published, applied). */
-  async commit(): Promise<void> {
-    const resolved = this.gaps.size ? Math.min(...this.gaps.keys()) - 1 : this.maxSeen
-    if (resolved === this.resolvedUpTo) return
-    this.resolvedUpTo = resolved
-    if (this.options.name) await this.store.events.setOffset(this.options.name, resolved)
+  async commit(now = Date.now()): Promise<void> {
+    this.resolvedUpTo = this.gaps.size ? Math.min(...this.gaps.keys()) - 1 : this.maxSeen
+    if (!this.options.name) return
+    const since = now - this.lastWriteAt
+    const moved = this.resolvedUpTo !== this.written
+    if ((moved && since >= (this.options.persistEveryMs ?? 0)) || since >= (this.options.touchEveryMs ?? 30_000)) await this.persist(now)
+  }
+
+  /** Writes the position now (at a graceful stop, so nothing is read twice after it). */
+  async persist(now = Date.now()): Promise<void> {
+    if (!this.options.name || this.resolvedUpTo < 0) return
+    await this.store.events.setOffset(this.options.name, this.resolvedUpTo)
+    this.written = this.resolvedUpTo
+    this.lastWriteAt = now
+  }
+
+  /** Forgets this reader's persisted position: for readers that come and go (panels), not relays. */
+  async release(): Promise<void> {
+    if (this.options.name) await this.store.events.dropReader(this.options.name)
   }
 }

@@ -61,4 +61,31 @@ export class OutboxRelay {
     this.published += events.length
     return events.length
   }
+
+  /**
+   * At a graceful stop, once nothing more will be written by this engine: publishes everything
+   * committed. Ids still missing after `graceMs` belong to transactions that rolled back (ours are
+   * all done by now), so they are given up and the position reaches the newest event. Returns
+   * how many went out; throws if Redis fails (the rest then goes out at the next start).
+   */
+  async drain(options: {graceMs?: number; deadlineMs?: number} = {}): Promise<number> {
+    const t0 = Date.now()
+    const grace = options.graceMs ?? 1000
+    const deadline = t0 + (options.deadlineMs ?? 10_000)
+    let total = 0
+    while (Date.now() < deadline) {
+      const n = await this.relayOnce()
+      total += n
+      if (n > 0) continue
+      if (this.cursor.openGaps === 0) break
+      if (Date.now() - t0 >= grace) {
+        this.cursor.giveUpGaps()
+        await this.cursor.commit()
+        break
+      }
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    await this.cursor.persist()
+    return total
+  }
 }

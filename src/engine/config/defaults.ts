@@ -13,7 +13,7 @@ export const defaults = {
   redis: {port: 6379, db: 0, key_prefix: 'ordermon:', pool: {size: 20, timeout: 5}},
   cache: {default_ttl: 3600, max_size: 1_000_000},
   logging: {level: 'info', retention_days: 7},
-  monitoring: {enabled: true, scan_interval: 10},
+  monitoring: {enabled: true, scan_interval: 10, store_interval: 10, metrics_retention_days: 2},
   engine: {
     market: 'sim',
     market_seed: 42,
@@ -24,6 +24,11 @@ export const defaults = {
     relay_ms: 20,
     heartbeat_ms: 1000,
     metrics_ms: 1000,
+    instance_ttl_ms: 5000,
+    housekeeping_ms: 60_000,
+    events_retention_hours: 24,
+    reader_expiry_hours: 168,
+    prune_batch: 1000,
   },
   security: {password_min_length: 8, password_max_length: 128},
   order: {

@@ -74,7 +74,15 @@ export const configSchema = z
     logging: z
       .object({level: z.enum(logLevels), dir: str().optional(), retention_days: int(1, 3650)})
       .strict(),
-    monitoring: z.object({enabled: bool(), scan_interval: num(0.01, 3600)}).strict(),
+    monitoring: z
+      .object({
+        enabled: bool(),
+        scan_interval: num(0.01, 3600),
+        /** Seconds between metric snapshots stored in `metrics` (sampled every engine.metrics_ms). */
+        store_interval: num(1, 3600),
+        metrics_retention_days: int(1, 3650),
+      })
+      .strict(),
     engine: z
       .object({
         market: z.enum(['sim', 'replay', 'redis']),
@@ -88,6 +96,16 @@ export const configSchema = z
         heartbeat_ms: int(100, 60_000),
         metrics_ms: int(100, 60_000),
         strategies_dir: str().optional(),
+        /** A heartbeat older than this marks an engine dead: a new engine may then claim the database. */
+        instance_ttl_ms: int(1000, 600_000),
+        /** Housekeeping (pruning, log retention) runs this often. */
+        housekeeping_ms: int(1000, 3_600_000),
+        /** Published events older than this are pruned from the outbox. */
+        events_retention_hours: int(1, 87_600),
+        /** A reader (relay, panel) that has not moved for this long no longer holds back pruning. */
+        reader_expiry_hours: int(1, 87_600),
+        /** Rows deleted per statement while pruning: small, so trading never waits long. */
+        prune_batch: int(10, 100_000),
       })
       .strict(),
     security: z.object({password_min_length: int(6, 128), password_max_length: int(8, 1024)}).strict(),

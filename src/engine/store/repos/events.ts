@@ -76,12 +76,47 @@ export class EventRepo {
     return rows.map((r) => this.toEvent(r))
   }
 
+  /** Every named reader's position and when it last wrote it (a live reader touches it regularly). */
+  async readers(): Promise<{name: string; position: number; idle_ms: number}[]> {
+    const rows = await this.knex('relay_offsets').select('name', 'last_event_id', this.knex.raw(`${this.dialect.ageMsSql('updated_at')} AS idle_ms`))
+    return rows.map((r) => ({name: r.name, position: Number(r.last_event_id), idle_ms: Math.max(0, Math.round(Number(r.idle_ms)))}))
+  }
+
+  async dropReader(name: string): Promise<void> {
+    await this.knex('relay_offsets').where({name}).delete()
+  }
+
+  /**
+   * Deletes one small batch of old events: ids up to `upTo` (what every reader has passed) and
+   * created before `before`. Starts at the oldest row, so each call is one short indexed range
+   * delete whatever the table's size. Returns the rows deleted (0: nothing more to prune).
+   */
+  async pruneBatch(upTo: number, before: Date, batch: number): Promise<number> {
+    const oldest = await this.knex('events').orderBy('id').first('id', 'created_at')
+    if (!oldest || Number(oldest.id) > upTo) return 0
+    if (Date.parse(this.dialect.toIso(oldest.created_at)!) >= before.getTime()) return 0
+    const first = Number(oldest.id)
+    return this.knex('events')
+      .where('id', '>=', first)
+      .where('id', '<', first + batch)
+      .where('id', '<=', upTo)
+      .where('created_at', '<', this.dialect.toDb(before))
+      .delete()
+  }
+
+  async count(): Promise<number> {
+    const row = await this.knex('events').count({n: '*'}).first()
+    return Number(row?.n ?? 0)
+  }
+
   async hasOffset(name: string): Promise<boolean> {
     return Boolean(await this.knex('relay_offsets').where({name}).first('name'))
   }
 
   async setOffset(name: string, value: number): Promise<void> {
-    await this.knex('relay_offsets').insert({name, last_event_id: value}).onConflict('name').merge({last_event_id: value})
+    // updated_at is set even when the position is unchanged: it says the reader is alive (MySQL's
+    // ON UPDATE would not move it for an unchanged row).
+    await this.knex('relay_offsets').insert({name, last_event_id: value}).onConflict('name').merge({last_event_id: value, updated_at: this.dialect.now(this.knex)})
   }
 
   async maxId(): Promise<number> {
