@@ -1,4 +1,4 @@
-import {lstatSync, readdirSync, realpathSync, rmdirSync, unlinkSync, type Stats} from 'node:fs'
+import {lstatSync, readdirSync, readlinkSync, realpathSync, rmdirSync, unlinkSync, type Stats} from 'node:fs'
 import {join, sep} from 'node:path'
 import {invalidInput} from '../errors.js'
 
@@ -24,6 +24,16 @@ const dated = /_(\d{4}-\d{2}-\d{2})\.log(\.\d+)?$/
 const isLog = (name: string) => /\.log(\.\d+)?$/.test(name)
 
 const day = (d: Date) => d.toISOString().slice(0, 10)
+
+/** A relative link to a plain name in the same directory (what the rotating system log makes). */
+function linksBeside(path: string): boolean {
+  try {
+    const target = readlinkSync(path)
+    return !target.includes('/') && target !== '..' && target !== '.'
+  } catch {
+    return false
+  }
+}
 
 /**
  * Deletes log files older than `days` under `logDir` — and nothing else: only *.log files, never
@@ -54,7 +64,10 @@ export function cleanupLogs(logDir: string, options: CleanupOptions): CleanupRes
       const path = join(dir, name)
       const st: Stats = lstatSync(path)
       if (st.isSymbolicLink()) {
-        result.skipped_links.push(path)
+        // A link to a file beside it (system.log -> today's system log) is ours and expected; any
+        // other link is reported. Neither is followed nor removed.
+        if (!linksBeside(path)) result.skipped_links.push(path)
+        else result.kept++
         empty = false
         continue
       }
