@@ -1,9 +1,12 @@
 import {EventEmitter} from 'node:events'
+import {randomBytes} from 'node:crypto'
+import {hostname} from 'node:os'
 import {OutboxCursor} from '../engine/bus/outbox-cursor.js'
 import {channels, toMessage, type EventMessage} from '../engine/bus/channels.js'
 import {connectRedis, redisConfigured, describeRedis, type RedisClient} from '../engine/bus/redis.js'
 import type {LoadedConfig} from '../engine/config/index.js'
 import {openEngine, type Engine} from '../engine/index.js'
+import {METRIC_NAMES, snapshotFromValues, type MetricsSnapshot} from '../engine/metrics/snapshot.js'
 import {readState, runningPid} from '../engine/runtime/pidfile.js'
 import type {OrderLog} from '../engine/store/index.js'
 import {applyEvent, describe, emptyModel, type PanelModel} from './model.js'
@@ -19,7 +22,9 @@ export interface FeedStatus {
 
 /** How often the embedded feed reads the outbox, and the database-reconnect back-off. */
 export const POLL_MS = 250
-export const ENGINE_CHECK_MS = 2000
+export const ENGINE_CHECK_MS = 1000
+/** Metric history loaded at start: the trend lines' worth. */
+export const HISTORY_MS = 10 * 60_000
 
 /**
  * The panel's data: the last state loaded from the database at start, then live events — from Redis
@@ -37,6 +42,8 @@ export class LiveFeed extends EventEmitter {
   /** Only the next poll is ever pending: one handle, replaced each time. */
   private pollTimer?: NodeJS.Timeout
   private stopped = false
+  private lastMetricsAt = ''
+  private liveEngine?: {instance_id: string; started_at: string; heartbeat_at: string | null; age_ms: number}
 
   constructor(private readonly loaded: LoadedConfig) {
     super()
@@ -49,18 +56,18 @@ export class LiveFeed extends EventEmitter {
     await this.loadInitial()
     if (this.status.source === 'redis') await this.followRedis()
     else await this.followDatabase()
-    this.checkEngine()
-    this.timers.push(setInterval(() => this.checkEngine(), ENGINE_CHECK_MS))
+    await this.checkEngine()
+    this.timers.push(setInterval(() => void this.checkEngine(), ENGINE_CHECK_MS))
   }
 
   private async loadInitial(): Promise<void> {
     const store = this.engine!.store
-    const [users, strategies, orders, recent, metrics] = await Promise.all([
+    const [users, strategies, orders, recent, points] = await Promise.all([
       store.users.list({limit: 5000, offset: 0}),
       store.strategies.list({limit: 5000, offset: 0}),
       store.orders.list({limit: 2000, offset: 0}),
       store.events.recent(50, {exceptType: 'system.metrics'}),
-      store.events.recent(60, {type: 'system.metrics'}),
+      store.metrics.history(METRIC_NAMES, new Date(Date.now() - HISTORY_MS)),
     ])
     for (const u of users.users) this.model.users.set(u.user_id, {user_id: u.user_id, username: u.username, name: u.name, type: u.type, status: u.status})
     for (const s of strategies.strategies) this.model.strategies.set(s.strategy_id, {strategy_id: s.strategy_id, name: s.name, type: s.type, user_id: s.user_id, status: s.status})
@@ -69,7 +76,7 @@ export class LiveFeed extends EventEmitter {
       if (o.status !== 'pending' && o.status !== 'partially_filled') this.model.closed++
     }
     // History in order, so the trends and the activity feed read as if we had been watching.
-    for (const e of [...metrics].reverse()) applyEvent(this.model, toMessage(e))
+    for (const snap of samples(points)) applyEvent(this.model, metricsMessage(snap))
     this.model.activity = [...recent].map((e) => ({id: e.id, at: e.created_at, type: e.type, text: describe(toMessage(e), this.model), source: e.source}))
     this.model.events = 0
   }
@@ -112,13 +119,17 @@ export class LiveFeed extends EventEmitter {
         })
       }
     })
-    await this.sub.subscribe(channels.all(prefix))
+    await this.sub.subscribe(channels.all(prefix), channels.metrics(prefix))
     this.setStatus('live')
   }
 
   private async followDatabase(): Promise<void> {
-    this.cursor = new OutboxCursor(this.engine!.store)
-    await this.cursor.init()
+    // A named position, touched every few seconds, so the engine's pruning never removes events
+    // this panel has not read yet; released when the panel closes.
+    const name = `feed.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`
+    this.cursor = new OutboxCursor(this.engine!.store, {name, persistEveryMs: 5000, touchEveryMs: 5000})
+    await this.cursor.init(await this.engine!.store.events.maxId())
+    await this.cursor.persist()
     this.setStatus('live')
     const poll = async () => {
       if (this.stopped) return
@@ -138,17 +149,33 @@ export class LiveFeed extends EventEmitter {
     this.pollTimer = setTimeout(poll, POLL_MS)
   }
 
-  /** Engine vital signs from its state file (same machine) or, failing that, from metric heartbeats. */
-  private checkEngine(): void {
+  /**
+   * Engine vital signs: the state file when the engine runs on this machine, else the live
+   * heartbeat row in the database (an engine on another host). Without Redis the heartbeat row also
+   * carries the engine's latest metrics sample, which becomes the panel's live figures.
+   */
+  private async checkEngine(): Promise<void> {
+    if (this.stopped) return
+    try {
+      const [live] = await this.engine!.store.instances.live(5000)
+      this.liveEngine = live ? {instance_id: live.instance_id, started_at: live.started_at, heartbeat_at: live.heartbeat_at, age_ms: live.heartbeat_age_ms ?? 0} : undefined
+      const metrics = live?.info.metrics as MetricsSnapshot | null | undefined
+      if (this.status.source === 'database' && metrics?.at && metrics.at !== this.lastMetricsAt) {
+        this.lastMetricsAt = metrics.at
+        this.deliver([metricsMessage(metrics)])
+      }
+    } catch {
+      // The outbox poll reports a lost database; this check just tries again next time.
+    }
     const home = this.loaded.paths.home
     const pid = runningPid(home)
     const state = readState(home)
     const m = this.model
-    const beat = m.engine.heartbeat_at ? Date.now() - Date.parse(m.engine.heartbeat_at) : Infinity
+    const live = this.liveEngine
     if (pid && state && state.pid === pid) m.engine = {status: state.status === 'degraded' || state.last_error ? 'degraded' : 'running', instance: state.instance_id, started_at: state.started_at, heartbeat_at: state.updated_at}
-    else if (beat < 5000) m.engine = {...m.engine, status: 'running'}
+    else if (live) m.engine = {...m.engine, status: 'running', instance: live.instance_id, started_at: live.started_at, heartbeat_at: live.heartbeat_at ?? undefined}
     else m.engine = {...m.engine, status: m.engine.heartbeat_at || state ? 'down' : 'unknown'}
-    this.emit('change')
+    if (!this.stopped) this.emit('change')
   }
 
   async orderHistory(orderId: string): Promise<OrderLog[]> {
@@ -160,6 +187,24 @@ export class LiveFeed extends EventEmitter {
     for (const t of this.timers) clearTimeout(t)
     if (this.pollTimer) clearTimeout(this.pollTimer)
     this.sub?.disconnect()
+    await this.cursor?.release().catch(() => {})
     await this.engine?.close()
   }
+}
+
+/** A metrics sample in the shape of the event the panel model applies. */
+function metricsMessage(snapshot: MetricsSnapshot): EventMessage {
+  return {id: 0, type: 'system.metrics', entity_type: 'system', entity_id: snapshot.instance_id, user_id: null, source: 'engine', created_at: snapshot.at, payload: snapshot as unknown as Record<string, unknown>}
+}
+
+/** Stored metric rows (one per name and sample) back into snapshots, oldest first. */
+function samples(points: {name: string; value: number; at: string; instance_id: string | null}[]): MetricsSnapshot[] {
+  const byAt = new Map<string, {instance: string; values: Record<string, number>}>()
+  for (const p of points) {
+    const key = `${p.at}|${p.instance_id ?? ''}`
+    const entry = byAt.get(key) ?? {instance: p.instance_id ?? '', values: {}}
+    entry.values[p.name] = p.value
+    byAt.set(key, entry)
+  }
+  return [...byAt.entries()].map(([key, e]) => snapshotFromValues(key.split('|')[0]!, e.instance, e.values))
 }

@@ -11,18 +11,20 @@ import type {Actor} from '../domain/context.js'
 import {TransitionBatcher} from '../domain/orders/batcher.js'
 import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
-import {cleanupLogs} from '../logging/retention.js'
-import {latencyStats, type MetricsSnapshot} from '../metrics/snapshot.js'
-import {SystemProbe} from '../metrics/system.js'
+import {MetricsSampler} from '../metrics/sampler.js'
+import type {MetricsSnapshot} from '../metrics/snapshot.js'
 import {UserLogs} from '../logging/user-logs.js'
 import type {Order, Strategy, StoredEvent} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
 import {ChangeDetector} from './change-detector.js'
+import {Housekeeping} from './housekeeping.js'
+import {claimDatabase, releaseClaim, supersededBy} from './instance-claim.js'
+import {LoopScheduler} from './loop-scheduler.js'
 import {RedisMarket} from './market/redis-feed.js'
 import {ReplayMarket} from './market/replay.js'
 import {SimMarket} from './market/sim.js'
 import type {MarketData, Tick} from './market/types.js'
-import {acquirePidfile, isAlive, releasePidfile, writeState, type EngineState} from './pidfile.js'
+import {acquirePidfile, releasePidfile, writeState, type EngineState} from './pidfile.js'
 import {MonitorState} from './monitor-state.js'
 import {StrategyRunner} from './strategy-runner.js'
 import {ExternalVenue, PaperVenue} from './venue/paper.js'
@@ -35,11 +37,14 @@ export interface EngineOptions {
   onEvent?: (event: EventMessage) => void
   /** Claim ORDERMON_HOME with a pidfile (the CLI engine does; in-process tests need not). */
   pidfile?: boolean
+  /**
+   * Called once if another engine has claimed this database while this one looked dead (frozen,
+   * cut off): this engine must stop trading. The CLI stops the process; default: stop().
+   */
+  onSuperseded?: (by: string) => void
 }
 
 const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
-
-const startOfDay = () => new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`)
 
 /**
  * The monitoring engine (the original's MonitoringEngine): one UserMonitor per active user with that
@@ -61,22 +66,16 @@ export class MonitoringEngine {
   readonly bus: EventBus
   private readonly state = new MonitorState()
   private follower!: OutboxCursor
-  private timers: NodeJS.Timeout[] = []
+  private scheduler!: LoopScheduler
+  private sampler!: MetricsSampler
+  private housekeeping!: Housekeeping
   private stopping = false
-  private inFlight = new Set<Promise<unknown>>()
+  private superseded = false
   private readonly startedAt = new Date()
   private lastScanAt: Date | null = null
   private lastError: string | null = null
   private eventsTotal = 0
   private transitionsTotal = 0
-  private rateWindow: number[] = []
-  private retentionDay = ''
-  private readonly probe = new SystemProbe()
-  private fillsToday = 0
-  private fillsDay = new Date().toISOString().slice(0, 10)
-  private lastTransitions = 0
-  private lastMetricsAt = performance.now()
-  latestMetrics?: MetricsSnapshot
 
   constructor(private options: EngineOptions) {
     this.bus = new EventBus((error, event, pattern) => this.logger?.error('event handler failed', {pattern, event_id: event.id, error: String(error)}))
@@ -86,6 +85,15 @@ export class MonitoringEngine {
     return this.options.loaded.config
   }
 
+  get latestMetrics(): MetricsSnapshot | undefined {
+    return this.sampler?.latest
+  }
+
+  /** Timer handles the engine's loops hold (at most one per loop). */
+  get loopHandles(): number {
+    return this.scheduler?.handles ?? 0
+  }
+
   async start(): Promise<void> {
     const {loaded} = this.options
     if (this.options.pidfile) acquirePidfile(loaded.paths.home)
@@ -93,11 +101,9 @@ export class MonitoringEngine {
       this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level)
       this.userLogs = new UserLogs(loaded.paths.logDir, this.config.logging.level === 'debug' ? 'debug' : 'info')
       this.engine = await openEngine({loaded})
-      if (this.engine.db.client === 'sqlite') {
-        // One engine per embedded database, whatever ORDERMON_HOME the other one uses.
-        const other = (await this.engine.store.instances.alive(Math.max(5000, this.config.engine.heartbeat_ms * 5))).find((i) => i.pid !== process.pid && !(i.hostname === hostname() && !isAlive(i.pid)))
-        if (other) throw new OrdermonError('conflict', `Another engine (${other.instance_id}, pid ${other.pid}) is running on ${this.engine.db.label}.`, {hint: 'Stop it first; the embedded database takes one engine.'})
-      }
+      this.scheduler = new LoopScheduler((loop, error) => this.fail(error, loop))
+      // One engine per database (until engines can share one): refused with the live one named.
+      await claimDatabase(this.engine.store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, this.engine.db.label)
       if (redisConfigured(this.config)) {
         this.redis = await connectRedis(this.config)
         this.relay = new OutboxRelay(this.engine.store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
@@ -116,40 +122,50 @@ export class MonitoringEngine {
       this.batcher = new TransitionBatcher(this.engine.store, {source: 'engine', actor: 'engine', maxDelayMs: 5})
       this.follower = new OutboxCursor(this.engine.store)
       await this.follower.init()
+      this.sampler = new MetricsSampler({
+        instanceId: this.instanceId,
+        startedAt: this.startedAt,
+        store: this.engine.store,
+        counts: () => this.state.counts(),
+        drainLatencies: () => this.batcher.drainLatencies(),
+        publish: this.redis ? (snapshot) => this.publishMetrics(snapshot) : undefined,
+        storeEveryMs: () => this.config.monitoring.store_interval * 1000,
+      })
+      await this.sampler.init()
+      this.housekeeping = new Housekeeping({
+        store: this.engine.store,
+        config: () => this.config,
+        logDir: loaded.paths.logDir,
+        logger: this.logger,
+        localPositions: () => [this.follower.position],
+        stopping: () => this.stopping,
+      })
       await this.scan()
-      this.writeState('running')
+      await this.heartbeat()
       this.logger.info('engine started', {instance: this.instanceId, ...this.state.counts(), database: this.engine.db.label, redis: this.redis ? describeRedis(this.config) : null})
       // Intervals are read each time, so a SIGHUP reload changes them without a restart.
-      this.loop(() => this.pollChanges(), () => this.config.engine.poll_ms)
-      this.loop(() => this.marketTick(), () => this.config.engine.tick_ms)
-      if (this.relay) this.loop(() => this.relayOutbox(), () => this.config.engine.relay_ms)
-      this.loop(async () => this.heartbeat(), () => this.config.engine.heartbeat_ms)
-      this.fillsToday = await this.engine.store.orders.countFillsSince(startOfDay())
-      this.loop(() => this.sampleMetrics(), () => this.config.engine.metrics_ms)
+      const s = this.scheduler
+      s.every('changes', () => this.pollChanges(), () => this.config.engine.poll_ms)
+      s.every('market', () => this.marketTick(), () => this.config.engine.tick_ms)
+      if (this.relay) s.every('relay', () => this.relayOutbox(), () => this.config.engine.relay_ms)
+      s.every('heartbeat', () => this.heartbeat(), () => this.config.engine.heartbeat_ms, this.config.engine.heartbeat_ms)
+      s.every('metrics', () => this.sampler.sample(), () => this.config.engine.metrics_ms)
+      s.every('housekeeping', () => this.housekeeping.run(), () => this.config.engine.housekeeping_ms)
     } catch (error) {
       await this.close()
       throw error
     }
   }
 
-  /** Runs `task` every `ms`, never overlapping itself; errors are logged and the loop carries on. */
-  private loop(task: () => Promise<unknown>, interval: () => number): void {
-    const run = async () => {
-      if (this.stopping) return
-      const p = task().catch((error) => this.fail(error))
-      this.inFlight.add(p)
-      await p
-      this.inFlight.delete(p)
-      if (!this.stopping) this.timers.push(setTimeout(run, interval()))
-    }
-    this.timers.push(setTimeout(run, 0))
+  private instanceRow(status: string) {
+    return {instance_id: this.instanceId, hostname: hostname(), pid: process.pid, version: this.options.version, backend: this.engine.db.client, status, info: {}}
   }
 
-  private fail(error: unknown): void {
+  private fail(error: unknown, loop?: string): void {
     const e = error as {code?: string; message?: string}
     const dbDown = ['ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') || /acquiring a connection|connection/i.test(e?.message ?? '')
     this.lastError = `${dbDown ? 'db_connection_failed: ' : ''}${e?.message ?? String(error)}`.slice(0, 300)
-    this.logger?.error(dbDown ? 'db_connection_failed' : 'engine task failed', {error: e?.message ?? String(error), code: e?.code})
+    this.logger?.error(dbDown ? 'db_connection_failed' : 'engine task failed', {loop, error: e?.message ?? String(error), code: e?.code})
   }
 
   /** Loads active users, their running strategies and open orders: three queries, whatever the size. */
@@ -250,56 +266,26 @@ export class MonitoringEngine {
         const o = orderMap.get(e.entity_id)
         const sid = (e.payload.strategy_id as string | undefined) ?? o?.strategy_id
         const delta = Number(e.payload.filled_delta ?? 0)
-        if (delta > 0) this.fillsToday++
+        if (delta > 0) this.sampler.onFill()
         if (sid && delta > 0 && o) this.state.runner(sid)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
       }
       if (e.user_id) this.userLogs.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
-      this.count()
+      this.count(e)
       await this.bus.emit(m)
       this.options.onEvent?.(m)
     }
   }
 
-  /**
-   * One metrics snapshot, published as a `system.metrics` event (so it reaches Redis and the panel
-   * like any other event). Host probes read /proc asynchronously and never block the engine's loops.
-   */
-  private async sampleMetrics(): Promise<void> {
-    const now = performance.now()
-    const seconds = Math.max(0.001, (now - this.lastMetricsAt) / 1000)
-    this.lastMetricsAt = now
-    const day = new Date().toISOString().slice(0, 10)
-    if (day !== this.fillsDay) {
-      this.fillsDay = day
-      this.fillsToday = 0
-    }
-    const latency = latencyStats(this.batcher.drainLatencies())
-    const s = this.status()
-    const snapshot: MetricsSnapshot = {
-      at: new Date().toISOString(),
-      instance_id: this.instanceId,
-      started_at: this.startedAt.toISOString(),
-      system: await this.probe.sample(),
-      business: {
-        active_users: s.users,
-        running_strategies: s.strategies,
-        open_orders: s.open_orders,
-        fills_today: this.fillsToday,
-        tps: Math.round(((this.transitionsTotal - this.lastTransitions) / seconds) * 10) / 10,
-        avg_latency_ms: latency.avg,
-        p99_latency_ms: latency.p99,
-        events_per_s: s.events_per_s,
-      },
-      process: {rss_mb: Math.round(process.memoryUsage.rss() / 1_048_576)},
-    }
-    this.lastTransitions = this.transitionsTotal
-    this.latestMetrics = snapshot
-    await this.engine.store.events.append({type: 'system.metrics', entity_type: 'system', entity_id: this.instanceId, source: 'engine', payload: snapshot as unknown as Record<string, unknown>})
+  /** Live metrics go straight to Redis (`<prefix>metrics`): a sample a second is no outbox event. */
+  private async publishMetrics(snapshot: MetricsSnapshot): Promise<void> {
+    const message: EventMessage = {id: 0, type: 'system.metrics', entity_type: 'system', entity_id: this.instanceId, user_id: null, source: 'engine', created_at: snapshot.at, payload: snapshot as unknown as Record<string, unknown>}
+    await this.redis!.publish(channels.metrics(this.config.redis.key_prefix), JSON.stringify(message))
   }
 
-  private count(): void {
+  private count(e: StoredEvent): void {
     this.eventsTotal++
-    this.rateWindow.push(Date.now())
+    this.sampler.events.add()
+    if (e.entity_type === 'order') this.sampler.transitions.add()
   }
 
   /** One market step: strategies see the ticks and place orders, then the venue works the book. */
@@ -350,28 +336,24 @@ export class MonitoringEngine {
     while (!this.stopping && (await this.relay!.relayOnce()) > 0);
   }
 
+  /**
+   * Every heartbeat_ms: engine.json for local commands, the engine_instances row (with the latest
+   * metrics, which a panel without Redis shows) for everyone else, and a look for an engine that
+   * claimed the database while this one was frozen, in which case this one yields.
+   */
   private async heartbeat(): Promise<void> {
     this.writeState(this.lastError ? 'degraded' : 'running')
     const s = this.status()
     await this.engine.store.instances.heartbeat({
-      instance_id: this.instanceId,
-      hostname: hostname(),
-      pid: process.pid,
-      version: this.options.version,
-      backend: s.backend,
-      status: 'running',
-      info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, last_error: this.lastError},
+      ...this.instanceRow('running'),
+      info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, last_error: this.lastError, metrics: this.sampler.latest ?? null},
     })
-    const day = new Date().toISOString().slice(0, 10)
-    if (day !== this.retentionDay) {
-      // Retention once a day (and at start): old log files go, today's never.
-      this.retentionDay = day
-      try {
-        const r = cleanupLogs(this.options.loaded.paths.logDir, {days: this.config.logging.retention_days})
-        if (r.deleted.length) this.logger.info('old logs removed', {files: r.deleted.length, bytes: r.bytes_freed})
-      } catch (error) {
-        this.logger.warn('log retention failed', {error: String(error)})
-      }
+    const newer = await supersededBy(this.engine.store, this.instanceId, this.startedAt, this.config.engine.instance_ttl_ms)
+    if (newer && !this.superseded) {
+      this.superseded = true
+      this.logger.error('another engine claimed this database; stopping', {instance: this.instanceId, by: newer})
+      if (this.options.onSuperseded) this.options.onSuperseded(newer)
+      else void this.stop()
     }
     this.lastError = null
   }
@@ -393,7 +375,6 @@ export class MonitoringEngine {
 
   status(): EngineState {
     const now = Date.now()
-    this.rateWindow = this.rateWindow.filter((t) => now - t < 10_000)
     const counts = this.state.counts()
     return {
       pid: process.pid,
@@ -406,7 +387,7 @@ export class MonitoringEngine {
       started_at: this.startedAt.toISOString(),
       updated_at: new Date(now).toISOString(),
       ...counts,
-      events_per_s: Math.round((this.rateWindow.length / 10) * 10) / 10,
+      events_per_s: this.sampler?.events.rate(now) ?? 0,
       events_total: this.eventsTotal,
       transitions_total: this.transitionsTotal,
       last_scan_at: this.lastScanAt?.toISOString() ?? null,
@@ -422,22 +403,32 @@ export class MonitoringEngine {
     }
   }
 
-  /** Graceful stop: no new work, finish what is in flight, flush the outbox and logs, close pools. */
+  /**
+   * Graceful stop, in this order: no new work (loops, market, venue); what is in flight committed
+   * (runs finish, the batcher flushes); everything committed published (the relay drains to the
+   * newest event); then the stopped heartbeat, logs flushed, connections closed.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
-    for (const t of this.timers) clearTimeout(t)
     this.writeState('stopping')
-    await Promise.allSettled([...this.inFlight])
-    await this.batcher?.flush().catch(() => {})
-    if (this.relay) await this.relay.relayOnce().catch(() => {})
-    await this.engine?.store.instances.heartbeat({instance_id: this.instanceId, hostname: hostname(), pid: process.pid, version: this.options.version, backend: this.engine.db.client, status: 'stopped', info: {}}).catch(() => {})
+    await this.scheduler?.stop()
+    await this.batcher?.flush().catch((error) => this.fail(error, 'stop'))
+    if (this.relay) {
+      const published = await this.relay.drain().catch((error) => {
+        this.logger?.warn('events left unpublished at stop; they go out at the next start', {error: String(error)})
+        return 0
+      })
+      if (published) this.logger?.info('outbox drained at stop', {events: published})
+    }
+    await this.engine?.store.instances.heartbeat({...this.instanceRow('stopped'), info: {}}).catch(() => {})
     this.logger?.info('engine stopped', {instance: this.instanceId, events: this.eventsTotal})
     this.writeState('stopped')
     await this.close()
   }
 
   private async close(): Promise<void> {
+    releaseClaim(this.instanceId)
     await this.userLogs?.flush().catch(() => {})
     await this.market?.close?.().catch(() => {})
     this.redis?.disconnect()
