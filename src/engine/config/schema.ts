@@ -80,7 +80,7 @@ export const configSchema = z
         scan_interval: num(0.01, 3600),
         /** Seconds between metric snapshots stored in `metrics` (sampled every engine.metrics_ms). */
         store_interval: num(1, 3600),
-        metrics_retention_days: int(1, 3650),
+        metrics_retention_days: num(0.001, 3650),
       })
       .strict(),
     engine: z
@@ -101,9 +101,9 @@ export const configSchema = z
         /** Housekeeping (pruning, log retention) runs this often. */
         housekeeping_ms: int(1000, 3_600_000),
         /** Published events older than this are pruned from the outbox. */
-        events_retention_hours: int(1, 87_600),
+        events_retention_hours: num(0.01, 87_600),
         /** A reader (relay, panel) that has not moved for this long no longer holds back pruning. */
-        reader_expiry_hours: int(1, 87_600),
+        reader_expiry_hours: num(0.01, 87_600),
         /** Rows deleted per statement while pruning: small, so trading never waits long. */
         prune_batch: int(10, 100_000),
       })
