@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {readPassword} from '../cli/flags.js'
 import {success} from '../cli/output.js'
+import {progressBar} from '../cli/progress.js'
 import {loadSampleData, type SampleDataResult} from '../engine/domain/seed/sample-data.js'
 import {migrateLatest} from '../engine/store/index.js'
 
@@ -49,7 +50,8 @@ export default class Init extends BaseCommand<typeof Init> {
       }
     }
     if (f['sample-data']) {
-      result.sample_data = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor())
+      const bar = this.jsonEnabled() ? undefined : progressBar('Loading sample data')
+      result.sample_data = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor(), {onProgress: bar?.update}).finally(() => bar?.done())
       const s = result.sample_data
       this.log(s.created ? success(`Sample data: ${s.users} users, ${s.strategies} strategies, ${s.orders} orders, ${s.fills} fills.`) : 'Sample data already present.')
     }

@@ -115,12 +115,30 @@ describe.concurrent('the live panel from the command line', () => {
       expect(r.stderr).toBe('')
     })
 
-    it('--once without --json prints the same snapshot as JSON text', async () => {
+    it('--once without --json prints the snapshot for people: headed records and tables, not JSON', async () => {
       const r = await run(['monitor', 'real-time', '--once'])
       expect(r.code, r.stderr).toBe(0)
-      const snap = JSON.parse(r.stdout)
-      expect(snap.orders.pending).toBe(7)
-      expect(snap.feed.connection).toBe('live')
+      expect(r.stderr).toBe('')
+      expect(() => JSON.parse(r.stdout)).toThrow()
+      // Piped, so the plain form: "# Heading" lines, key<TAB>value records, tab-separated tables.
+      for (const h of ['Engine', 'Connection', 'Business metrics', 'Counts by status', 'Recent activity']) expect(r.stdout).toContain(`# ${h}\n`)
+      const lines = r.stdout.split('\n')
+      expect(lines).toContain('Status\tunknown')
+      expect(lines).toContain('Feed\tlive')
+      expect(lines).toContain('Source\tdatabase outbox')
+      expect(lines).toContain('Kind\tStatus\tCount')
+      for (const row of ['users\tactive\t3', 'users\tsuspended\t1', 'users\tlocked\t1', 'strategies\trunning\t2', 'orders\tpending\t7', 'orders\texpired\t6']) expect(lines).toContain(row)
+      expect(lines).toContain('At\tType\tSource\tWhat')
+      expect(lines.some((l) => /\tstrategy\.created\tcli\ttrader00\d created strategy STR\d+$/.test(l))).toBe(true)
+    })
+
+    it('--once on a terminal (ORDERMON_OUTPUT=table) draws bordered tables under the headings', async () => {
+      const r = await cli(['monitor', 'real-time', '--once'], {env: {...backend.env, ORDERMON_OUTPUT: 'table'}, cwd: backend.dir})
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/^Engine$/m)
+      expect(r.stdout).toMatch(/^Counts by status$/m)
+      expect(r.stdout).toMatch(/│ Kind +│ Status +│ Count │/)
+      expect(r.stdout).toMatch(/│ orders +│ partially_filled +│ 7 +│/)
     })
   })
 

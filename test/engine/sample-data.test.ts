@@ -153,3 +153,22 @@ describe.each(backendKinds)('loadSampleData with 300 orders on %s', (kind) => {
     expect(await replayProblems(engine.db.knex)).toEqual([])
   })
 })
+
+// Over two write chunks (500 orders each): every order keeps its logs and fills, and progress is reported.
+describe.each(backendKinds)('loadSampleData with 1,100 orders and onProgress on %s', (kind) => {
+  const ctx = useEngine(kind)
+
+  it('reports progress up to the total and keeps every order consistent across chunks', async () => {
+    const engine = ctx.engine
+    const seen: Array<[number, number]> = []
+    const result = await loadSampleData({store: engine.store, config: engine.loaded.config}, actor, {orders: 1100, onProgress: (d, t) => seen.push([d, t])})
+    expect(result.orders).toBe(1100)
+    expect(seen.length).toBeGreaterThanOrEqual(5 + 3)
+    expect(new Set(seen.map(([, t]) => t))).toEqual(new Set([5 + 1100]))
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThan(seen[i - 1]![0])
+    expect(seen.at(-1)).toEqual([1105, 1105])
+    expect(await replayProblems(engine.db.knex)).toEqual([])
+    const [{n}] = (await engine.db.knex('order_logs').countDistinct({n: 'order_id'})) as Array<{n: number}>
+    expect(Number(n)).toBe(1100)
+  })
+})

@@ -4,11 +4,11 @@ import {OrdermonError} from '../../engine/errors.js'
 
 export default class MonitorRealTime extends BaseCommand<typeof MonitorRealTime> {
   static override summary = 'The live monitoring panel: system and business metrics, activity, users, strategies, orders, alerts.'
-  static override description = `Keys: 1-5 views, / filter, s sort, Enter detail, p pause, ? help, q quit. Follows Redis when ORDERMON_REDIS_URL is set, else the database outbox (run the engine in another terminal). --once --json prints one snapshot for scripts.`
-  static override examples = ['<%= config.bin %> monitor real-time', '<%= config.bin %> monitor real-time --once --json']
+  static override description = `Keys: 1-5 views, / filter, s sort, Enter detail, p pause, ? help, q quit. Follows Redis when ORDERMON_REDIS_URL is set, else the database outbox (run the engine in another terminal). --once prints one snapshot as tables (with --json: one JSON document for scripts).`
+  static override examples = ['<%= config.bin %> monitor real-time', '<%= config.bin %> monitor real-time --once', '<%= config.bin %> monitor real-time --once --json']
 
   static override flags = {
-    once: Flags.boolean({description: 'Print one snapshot and exit (with --json: machine-readable).'}),
+    once: Flags.boolean({description: 'Print one snapshot (engine, connection, metrics, counts, recent activity) and exit; with --json, machine-readable.'}),
   }
 
   async run(): Promise<unknown> {
@@ -22,7 +22,10 @@ export default class MonitorRealTime extends BaseCommand<typeof MonitorRealTime>
       if (this.flags.once) {
         const {panelSnapshot} = await import('../../tui/snapshot.js')
         const snap = panelSnapshot(feed.model, feed.status)
-        if (!this.jsonEnabled()) this.log(JSON.stringify(snap, null, 2))
+        if (!this.jsonEnabled()) {
+          const {renderPanelSnapshot} = await import('../../cli/views/panel-snapshot.js')
+          this.log(renderPanelSnapshot(snap))
+        }
         return snap
       }
       // Ink and React load only here: no other command pays for them.

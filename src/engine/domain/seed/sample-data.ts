@@ -65,6 +65,19 @@ function rng(seed: number): () => number {
   }
 }
 
+export interface SampleDataOptions {
+  /** How many sample orders (default 40). */
+  orders?: number
+  /**
+   * Called as the load advances: `done` of `total` steps (one per sample user, one per order). For a
+   * progress display; it must not throw, and it runs inside the load's transaction, so keep it quick.
+   */
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Orders (with their logs and fills) written per statement batch, and per progress report. */
+const ORDER_CHUNK = 500
+
 export interface SampleDataResult {
   created: boolean
   users: number
@@ -77,10 +90,16 @@ export interface SampleDataResult {
  * Loads realistic sample users, the manual's three strategies (momentum / arbitrage / grid) and orders
  * in every status with consistent order_logs and fills. Does nothing when the sample users exist.
  */
-export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {orders?: number} = {}): Promise<SampleDataResult> {
+export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: SampleDataOptions = {}): Promise<SampleDataResult> {
   if (await deps.store.users.findByUsername(sampleUsers[0].username)) return {created: false, users: 0, strategies: 0, orders: 0, fills: 0}
   const random = rng(20240115)
   const orderCount = options.orders ?? 40
+  const total = sampleUsers.length + orderCount
+  let done = 0
+  const progress = (steps: number) => {
+    done += steps
+    options.onProgress?.(done, total)
+  }
   const statuses: OrderStatus[] = ['pending', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired']
   // One transaction for everything (user creates nest as savepoints): a failure leaves no half sample.
   return deps.store.transaction(async (tx) => {
@@ -90,6 +109,7 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
       // Sample accounts get random passwords nobody knows: they exist to be looked at, not logged into.
       const created = await users.create({...u, password: `${randomBytes(12).toString('base64url')}9a`}, actor)
       ids[u.username] = created.user_id
+      progress(1)
     }
     const strategies = sampleStrategies(ids)
     const firstStrategy = await tx.sequences.allocate('strategy', strategies.length)
@@ -106,6 +126,9 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
     const orders: NewOrderRow[] = []
     const logs: OrderLogRow[] = []
     const fills: FillRow[] = []
+    // Where each order's logs and fills end, so they can be written in chunks with their orders.
+    const logsEnd: number[] = []
+    const fillsEnd: number[] = []
     const traders = ['trader001', 'trader002', 'trader001', 'trader003']
     for (let i = 0; i < orderCount; i++) {
       const status = statuses[i % statuses.length]!
@@ -158,10 +181,18 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: {
         const from: OrderStatus = filled > 0 ? 'partially_filled' : 'pending'
         logs.push({order_id: orderId, from_status: from, to_status: status, reason: orders.at(-1)!.status_reason ?? 'cancelled by user', source: status === 'cancelled' ? 'cli' : 'engine'})
       }
+      logsEnd.push(logs.length)
+      fillsEnd.push(fills.length)
     }
-    await tx.orders.insert(orders)
-    await tx.orders.insertLogs(logs)
-    await tx.orders.insertFills(fills)
+    for (let from = 0; from < orders.length; from += ORDER_CHUNK) {
+      const to = Math.min(orders.length, from + ORDER_CHUNK)
+      const logsFrom = from === 0 ? 0 : logsEnd[from - 1]!
+      const fillsFrom = from === 0 ? 0 : fillsEnd[from - 1]!
+      await tx.orders.insert(orders.slice(from, to))
+      await tx.orders.insertLogs(logs.slice(logsFrom, logsEnd[to - 1]))
+      await tx.orders.insertFills(fills.slice(fillsFrom, fillsEnd[to - 1]))
+      progress(to - from)
+    }
     await tx.audit.record({actor: actor.name, action: 'db.seed', target_type: 'system', target: 'sample-data', details: {users: sampleUsers.length, strategies: strategyRows.length, orders: orders.length}})
     return {created: true, users: sampleUsers.length, strategies: strategyRows.length, orders: orders.length, fills: fills.length}
   })
