@@ -1,0 +1,143 @@
+import {mkdirSync, readlinkSync, readdirSync, symlinkSync, writeFileSync, existsSync, lstatSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {loadConfig} from '../../src/engine/config/index.js'
+import {OutboxCursor} from '../../src/engine/bus/outbox-cursor.js'
+import {createSystemLogger} from '../../src/engine/logging/logger.js'
+import {cleanupLogs} from '../../src/engine/logging/retention.js'
+import {Housekeeping, FEED_EXPIRY_MS} from '../../src/engine/runtime/housekeeping.js'
+import {backendKinds, type BackendKind} from '../helpers/backends.js'
+import {useEngine} from '../helpers/suite.js'
+
+/**
+ * Retention that keeps a months-long engine flat, on both backends: published events older than
+ * the retention go in small batches, never one a live reader (relay, panel, the engine's own
+ * follower) has not passed; a dead reader stops holding the outbox once it expires; metric
+ * samples age out; business history (order_logs, fills, audit_log) is never touched.
+ */
+
+const silent = {info: () => {}, warn: () => {}, error: () => {}} as never
+
+describe.each(backendKinds)('housekeeping on %s', (kind: BackendKind) => {
+  const ctx = useEngine(kind)
+
+  const insertEvents = async (n: number, ageMs: number) => {
+    const at = new Date(Date.now() - ageMs)
+    const rows = Array.from({length: n}, (_, i) => ({type: 'order.filled', entity_type: 'order', entity_id: `ORDX${i}`, user_id: null, payload: '{}', source: 'engine', created_at: ctx.engine.store.dialect.toDb(at)}))
+    for (let i = 0; i < rows.length; i += 400) await ctx.engine.db.knex('events').insert(rows.slice(i, i + 400))
+  }
+  const ids = async () => (await ctx.engine.db.knex('events').select('id').orderBy('id')).map((r) => Number(r.id))
+  const keeper = (over: Record<string, string> = {}, local: number[] = []) => {
+    const loaded = loadConfig({cwd: ctx.backend.dir, env: {...ctx.backend.env, ORDERMON__ENGINE__EVENTS_RETENTION_HOURS: '1', ORDERMON__ENGINE__PRUNE_BATCH: '50', ...over}})
+    return new Housekeeping({store: ctx.engine.store, config: () => loaded.config, logDir: join(ctx.backend.dir, 'hk-logs'), logger: silent, localPositions: () => local, stopping: () => false})
+  }
+
+  it('prunes old events in batches up to the slowest live reader, and keeps new ones', async () => {
+    const knex = ctx.engine.db.knex
+    await knex('events').delete()
+    await knex('relay_offsets').delete()
+    await insertEvents(300, 2 * 3_600_000) // past the 1 h retention
+    await insertEvents(20, 60_000) // recent
+    const all = await ids()
+    const old = all.slice(0, 300)
+    // A relay that has published the first 250 and a panel that has read 280.
+    await ctx.engine.store.events.setOffset('relay.test:', old[249]!)
+    await ctx.engine.store.events.setOffset('feed.host.1.abc', old[279]!)
+    const r = await keeper().run()
+    expect(r.events_pruned).toBe(250)
+    const left = await ids()
+    expect(left[0]).toBe(old[250])
+    expect(left).toHaveLength(70)
+    // Nothing new, nothing a reader has not passed: a second pass changes nothing.
+    expect((await keeper().run()).events_pruned).toBe(0)
+    // The relay catches up: the rest of the old events go; the recent ones stay.
+    await ctx.engine.store.events.setOffset('relay.test:', all.at(-1)!)
+    await ctx.engine.store.events.setOffset('feed.host.1.abc', all.at(-1)!)
+    expect((await keeper().run()).events_pruned).toBe(50)
+    expect(await ids()).toEqual(all.slice(300))
+  })
+
+  it("the engine's own follower holds the outbox like a named reader", async () => {
+    const knex = ctx.engine.db.knex
+    await knex('events').delete()
+    await knex('relay_offsets').delete()
+    await insertEvents(100, 2 * 3_600_000)
+    const all = await ids()
+    const r = await keeper({}, [all[9]!]).run()
+    expect(r.events_pruned).toBe(10)
+    expect((await ids())[0]).toBe(all[10])
+  })
+
+  it('a reader idle past its expiry is dropped and no longer holds the outbox; a live one is kept', async () => {
+    const knex = ctx.engine.db.knex
+    await knex('events').delete()
+    await knex('relay_offsets').delete()
+    await insertEvents(40, 2 * 3_600_000)
+    const all = await ids()
+    await ctx.engine.store.events.setOffset('feed.gone.1.x', all[4]!)
+    await ctx.engine.store.events.setOffset('relay.live:', all.at(-1)!)
+    // The panel was killed: its position has not been touched for longer than a panel's expiry.
+    const stale = ctx.engine.store.dialect.toDb(new Date(Date.now() - FEED_EXPIRY_MS - 60_000))
+    await knex('relay_offsets').where({name: 'feed.gone.1.x'}).update({updated_at: stale})
+    const r = await keeper().run()
+    expect(r.readers_expired).toEqual(['feed.gone.1.x'])
+    expect(r.events_pruned).toBe(40)
+    expect((await ctx.engine.store.events.readers()).map((x) => x.name)).toEqual(['relay.live:'])
+  })
+
+  it('a cursor touches its position while idle, so a live reader never expires', async () => {
+    const knex = ctx.engine.db.knex
+    await knex('relay_offsets').delete()
+    const cursor = new OutboxCursor(ctx.engine.store, {name: 'feed.touch.1.t', touchEveryMs: 0})
+    await cursor.init()
+    const old = ctx.engine.store.dialect.toDb(new Date(Date.now() - 3_600_000))
+    await knex('relay_offsets').where({name: 'feed.touch.1.t'}).update({updated_at: old})
+    await cursor.next(10)
+    await cursor.commit()
+    const [reader] = await ctx.engine.store.events.readers()
+    expect(reader!.idle_ms).toBeLessThan(60_000)
+    await cursor.release()
+    expect(await ctx.engine.store.events.readers()).toEqual([])
+  })
+
+  it('metric samples past their retention go; business history stays', async () => {
+    const knex = ctx.engine.db.knex
+    await knex('metrics').delete()
+    await ctx.engine.store.metrics.insertSample('i1', new Date(Date.now() - 3 * 86_400_000), {cpu_usage: 10, tps: 5})
+    await ctx.engine.store.metrics.insertSample('i1', new Date(), {cpu_usage: 20, tps: 6})
+    const logsBefore = await knex('order_logs').count({n: '*'}).first()
+    const r = await keeper({ORDERMON__MONITORING__METRICS_RETENTION_DAYS: '1'}).run()
+    expect(r.metrics_pruned).toBe(2)
+    expect((await ctx.engine.store.metrics.latest(new Date(Date.now() - 60_000))).map((p) => p.value).sort()).toEqual([20, 6].sort())
+    expect(await knex('order_logs').count({n: '*'}).first()).toEqual(logsBefore)
+  })
+})
+
+describe('system log rotation', () => {
+  it('writes system_<UTC day>.log with system.log linking to it; a legacy system.log is renamed, not lost', async () => {
+    const dir = join(process.env.TMPDIR ?? '/tmp', `ordermon-rot-${process.pid}-${Date.now()}`)
+    mkdirSync(dir, {recursive: true})
+    writeFileSync(join(dir, 'system.log'), '{"old":true}\n')
+    const logger = createSystemLogger(dir, 'info')
+    logger.info('hello', {password: 'hunter2'})
+    await new Promise<void>((resolve) => {
+      logger.on('finish', () => resolve())
+      logger.end()
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    const day = new Date().toISOString().slice(0, 10)
+    const files = readdirSync(dir)
+    expect(files).toContain(`system_${day}.log`)
+    expect(files.some((f) => /^system-legacy_\d{4}-\d{2}-\d{2}\.log$/.test(f))).toBe(true)
+    expect(lstatSync(join(dir, 'system.log')).isSymbolicLink()).toBe(true)
+    expect(readlinkSync(join(dir, 'system.log'))).toBe(`system_${day}.log`)
+    // Retention treats rotated days like any dated log, and keeps the link without reporting it.
+    writeFileSync(join(dir, 'system_2020-01-01.log'), 'x')
+    symlinkSync('/etc/passwd', join(dir, 'escape.log'))
+    const r = cleanupLogs(dir, {days: 7})
+    expect(r.deleted.map((p) => p.split('/').at(-1))).toEqual(expect.arrayContaining(['system_2020-01-01.log']))
+    expect(r.skipped_links.map((p) => p.split('/').at(-1))).toEqual(['escape.log'])
+    expect(existsSync(join(dir, `system_${day}.log`))).toBe(true)
+    expect(existsSync('/etc/passwd')).toBe(true)
+  })
+})
