@@ -126,6 +126,8 @@ export async function stopEngine(home: string, timeoutS: number, options: {progr
   if (!record) return {running: false}
   const verdict = verifyEngine(home, record)
   if (!verdict.ours) {
+    // Cannot tell whether it is the engine: signal nothing and leave its pidfile.
+    if (verdict.unverifiable) return {running: false, pid: record.pid, not_ours: {reason: verdict.reason, command: null, removed: []}}
     const removed = removeStale(home, record.pid)
     if (!verdict.alive) return {running: false}
     return {running: false, pid: record.pid, not_ours: {reason: verdict.reason, command: verdict.command ?? null, removed}}
@@ -156,6 +158,7 @@ export async function stopEngine(home: string, timeoutS: number, options: {progr
 export function describeStop(r: StopResult, timeoutS: number): string {
   if (r.not_ours) {
     const what = r.not_ours.command ? `it is "${r.not_ours.command.length > 120 ? `${r.not_ours.command.slice(0, 120)}…` : r.not_ours.command}"` : r.not_ours.reason
+    if (r.not_ours.reason.startsWith('cannot be inspected')) return `pid ${r.pid} in ordermon.pid ${r.not_ours.reason}: cannot verify it is this home's engine; nothing was signalled (stop it yourself if it is).`
     const files = r.not_ours.removed.map((f) => (f.endsWith('ordermon.pid') ? 'pidfile' : f.split(/[\\/]/).pop())).join(' and ')
     return `pid ${r.pid} in ordermon.pid is not this home's engine (${what}); ${files ? `removed the stale ${files}` : 'the stale pidfile is gone'}; nothing was signalled.`
   }

@@ -46,7 +46,8 @@ export function procStartToken(pid: number = process.pid): string | undefined {
       return undefined
     }
   }
-  return ps('lstart', pid)?.replace(/\s+/g, ' ')
+  // One word, so the pidfile's second line never splits into numbers (`kill $(cat ordermon.pid)`).
+  return ps('lstart', pid)?.replace(/\s+/g, '_')
 }
 
 /** The command line of a process: /proc/<pid>/cmdline, or `ps -o args=` (split on spaces) without /proc. */
@@ -97,19 +98,24 @@ export interface PidRecord {
   start?: string
 }
 
-/** `pid\n` (older versions) or `pid\nstart-token\n`. */
+/**
+ * `pid\n` (older versions) or `pid\nstart=<token>\n`: the first line stays the bare pid other tools read,
+ * and the second is not a number, so `kill $(cat ordermon.pid)` cannot hit a pid that happens to equal it.
+ */
 export function readPidfile(home: string): PidRecord | undefined {
   try {
     const [first, second] = readFileSync(pidfilePath(home), 'utf8').split('\n')
     const pid = Number(first?.trim())
     if (!Number.isInteger(pid) || pid <= 0) return {pid: 0}
-    return {pid, start: second?.trim() || undefined}
+    return {pid, start: second?.trim().replace(/^start=/, '') || undefined}
   } catch {
     return undefined
   }
 }
 
-export type Verdict = {ours: true; pid: number} | {ours: false; pid: number; alive: boolean; reason: string; command?: string}
+export type Verdict =
+  | {ours: true; pid: number}
+  | {ours: false; pid: number; alive: boolean; reason: string; command?: string; unverifiable?: true}
 
 /**
  * Is `pid` (from the pidfile) the engine of this home? It must be alive, be node running ordermon's
@@ -126,7 +132,7 @@ export function verifyEngine(home: string, record: PidRecord): Verdict {
   const recorded = [record.start, state?.pid === pid ? state.proc_start : undefined].filter((s): s is string => Boolean(s))
   if (started && recorded.some((r) => r !== started)) return {ours: false, pid, alive: true, reason: 'started after the engine that wrote the pidfile (the pid was reused)', command}
   // Neither a command line nor a recorded start time to compare with: do not trust a bare pid.
-  if (!argv && !(started && recorded.length)) return {ours: false, pid, alive: true, reason: 'cannot be inspected'}
+  if (!argv && !(started && recorded.length)) return {ours: false, pid, alive: true, reason: 'cannot be inspected (no /proc, no ps)', unverifiable: true}
   return {ours: true, pid}
 }
 
@@ -156,14 +162,15 @@ export function runningPid(home: string): number | undefined {
   const record = readPidfile(home)
   if (!record) return undefined
   const verdict = verifyEngine(home, record)
-  if (verdict.ours) return record.pid
+  // A live process we cannot inspect may be the engine: refuse a second one rather than remove its pidfile.
+  if (verdict.ours || (!verdict.ours && verdict.unverifiable)) return record.pid
   unlinkQuiet(pidfilePath(home))
   return undefined
 }
 
 function pidfileContent(pid: number): string {
   const start = procStartToken(pid)
-  return start ? `${pid}\n${start}\n` : `${pid}\n`
+  return start ? `${pid}\nstart=${start}\n` : `${pid}\n`
 }
 
 /**
