@@ -1,17 +1,15 @@
-import {spawn} from 'node:child_process'
-import {mkdirSync, openSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {spawnDaemon, type DaemonSettings, type StartResult} from '../cli/daemon.js'
 import {success} from '../cli/output.js'
 import {eventLine} from '../cli/views/events.js'
 import {loadConfig} from '../engine/config/index.js'
 import {OrdermonError} from '../engine/errors.js'
-import {readState, runningPid, type EngineState} from '../engine/runtime/pidfile.js'
+import {runningPid, type EngineState} from '../engine/runtime/pidfile.js'
 
 export default class Start extends BaseCommand<typeof Start> {
   static override summary = 'Run the monitoring engine: in the foreground, or detached with --daemon.'
-  static override description = `In the foreground it prints one line per event; Ctrl-C (or SIGTERM) stops it gracefully. With --daemon it detaches, writes $ORDERMON_HOME/ordermon.pid, logs to logs/system.log, and returns once the engine is healthy.`
+  static override description = `In the foreground it prints one line per event; Ctrl-C (or SIGTERM) stops it gracefully. With --daemon it detaches, writes $ORDERMON_HOME/ordermon.pid, sends its own output to logs/daemon.log, and returns once the engine is healthy. Its settings (--database-url ...) reach it through its environment, not its command line.`
   static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --daemon', '<%= config.bin %> start --market replay --replay-file ticks.csv --venue external']
 
   static override flags = {
@@ -29,12 +27,17 @@ export default class Start extends BaseCommand<typeof Start> {
     return {'engine.market': f.market, 'engine.replay_file': f['replay-file'], 'engine.venue': f.venue, 'engine.market_seed': f.seed}
   }
 
-  async run(): Promise<EngineState | {pid: number; daemon: true; state: EngineState}> {
+  async run(): Promise<EngineState | StartResult> {
     const loaded = this.config_(this.overrides())
     const home = loaded.paths.home
     const other = runningPid(home)
     if (other) throw new OrdermonError('conflict', `An engine is already running on ${home} (pid ${other}).`, {hint: 'See `ordermon status`; stop it with `ordermon stop`.'})
-    if (this.flags.daemon) return this.daemonize(home, loaded.paths.logDir)
+    if (this.flags.daemon) {
+      const r = await spawnDaemon({home, logDir: loaded.paths.logDir, settings: this.flags as DaemonSettings, timeoutS: this.flags.timeout, progress: !this.jsonEnabled()})
+      const s = r.state
+      this.log(success(`Engine running in the background (pid ${r.pid}): ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Logs: ${loaded.paths.logDir}`))
+      return r
+    }
 
     const {MonitoringEngine} = await import('../engine/runtime/engine.js')
     const quiet = this.flags.quiet || process.env.ORDERMON_DAEMON_CHILD === '1' || this.jsonEnabled()
@@ -63,34 +66,5 @@ export default class Start extends BaseCommand<typeof Start> {
     const final = engine.status()
     if (!quiet) this.logToStderr(`Stopped after ${final.events_total} events.`)
     return final
-  }
-
-  /** Starts a detached `ordermon start` and waits until it reports running in engine.json. */
-  private async daemonize(home: string, logDir: string): Promise<{pid: number; daemon: true; state: EngineState}> {
-    mkdirSync(logDir, {recursive: true})
-    const logFile = join(logDir, 'system.log')
-    const out = openSync(logFile, 'a')
-    // The child is `ordermon start` with the same settings, whichever command (start, restart) asked.
-    const names = ['env', 'home', 'database-url', 'redis-url', 'config-dir', 'market', 'replay-file', 'venue', 'seed'] as const
-    const flags = this.flags as Record<string, unknown>
-    const args = [process.argv[1]!, 'start', '--quiet', ...names.flatMap((n) => (flags[n] === undefined ? [] : [`--${n}`, String(flags[n])]))]
-    const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out], env: {...process.env, ORDERMON_DAEMON_CHILD: '1'}})
-    child.unref()
-    let exited: number | null = null
-    child.on('exit', (code) => (exited = code ?? 1))
-    const deadline = Date.now() + this.flags.timeout * 1000
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100))
-      const state = readState(home)
-      if (state && state.pid === child.pid && state.status === 'running') {
-        this.log(success(`Engine running in the background (pid ${child.pid}): ${state.users} users, ${state.strategies} strategies, ${state.open_orders} open orders. Logs: ${logFile}`))
-        return {pid: child.pid!, daemon: true, state}
-      }
-      if (exited !== null) {
-        const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
-        throw new OrdermonError('internal', `The engine exited during start (code ${exited}): ${tail.slice(-400)}`, {hint: `See ${logFile}.`})
-      }
-    }
-    throw new OrdermonError('internal', `The engine did not report healthy within ${this.flags.timeout}s (pid ${child.pid}).`, {hint: `See ${logFile}; stop it with \`ordermon stop\`.`})
   }
 }

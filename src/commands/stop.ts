@@ -1,32 +1,13 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {describeStop, stopEngine, type StopResult} from '../cli/daemon.js'
 import {success} from '../cli/output.js'
-import {isAlive, releasePidfile, runningPid} from '../engine/runtime/pidfile.js'
 
-export interface StopResult {
-  running: boolean
-  pid?: number
-  signal?: 'SIGTERM' | 'SIGKILL'
-  waited_ms?: number
-}
-
-export async function stopEngine(home: string, timeoutS: number): Promise<StopResult> {
-  const pid = runningPid(home)
-  if (!pid) return {running: false}
-  const t0 = Date.now()
-  process.kill(pid, 'SIGTERM')
-  while (Date.now() - t0 < timeoutS * 1000) {
-    if (!isAlive(pid)) return {running: true, pid, signal: 'SIGTERM', waited_ms: Date.now() - t0}
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  process.kill(pid, 'SIGKILL')
-  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50))
-  releasePidfile(home, pid)
-  return {running: true, pid, signal: 'SIGKILL', waited_ms: Date.now() - t0}
-}
+export {stopEngine, type StopResult} from '../cli/daemon.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {
   static override summary = 'Stop the engine: SIGTERM, wait for a graceful stop, then SIGKILL after --timeout.'
+  static override description = 'Only a process verified as this home\'s engine (command line, start time) is signalled; a pidfile naming anything else is removed as stale.'
   static override examples = ['<%= config.bin %> stop', '<%= config.bin %> stop --timeout 30']
 
   static override flags = {
@@ -34,10 +15,9 @@ export default class Stop extends BaseCommand<typeof Stop> {
   }
 
   async run(): Promise<StopResult> {
-    const r = await stopEngine(this.config_().paths.home, this.flags.timeout)
-    if (!r.running) this.log('No engine is running.')
-    else if (r.signal === 'SIGTERM') this.log(success(`Engine (pid ${r.pid}) stopped gracefully in ${(r.waited_ms! / 1000).toFixed(1)}s.`))
-    else this.log(`Engine (pid ${r.pid}) did not stop within ${this.flags.timeout}s; killed it (SIGKILL). Unpublished events stay in the outbox and go out at the next start.`)
+    const r = await stopEngine(this.config_().paths.home, this.flags.timeout, {progress: !this.jsonEnabled()})
+    const line = describeStop(r, this.flags.timeout)
+    this.log(r.signal === 'SIGTERM' ? success(line) : line)
     return r
   }
 }

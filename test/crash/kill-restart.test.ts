@@ -192,7 +192,7 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
     if (killedPid) {
       // Started over the stale pidfile left by the previous crash.
       expect(engine.pid).not.toBe(killedPid)
-      expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').trim())).toBe(engine.pid)
+      expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(engine.pid)
     }
     killedPid = engine.pid
     await until(`more than ${logs} engine order_logs rows`, async () => (await count(db('order_logs').where({source: 'engine'}))) > logs, 30_000, 20)
@@ -206,7 +206,7 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
     expect(openAtKill).toBeGreaterThan(ORDERS / 10)
     // What a crash leaves behind: a pidfile naming a dead process, engine.json still saying running.
     expect(isAlive(killedPid)).toBe(false)
-    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').trim())).toBe(killedPid)
+    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(killedPid)
     expect(engineState()).toMatchObject({pid: killedPid, status: 'running'})
   }
 
@@ -221,7 +221,7 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   it('a restart over the stale pidfile finishes every order and stops cleanly on SIGTERM', async () => {
     const engine = await startEngine()
     expect(engine.pid).not.toBe(killedPid)
-    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').trim())).toBe(engine.pid)
+    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(engine.pid)
     await until('every order filled', async () => (await count(db('orders').whereIn('status', ['pending', 'partially_filled']))) === 0, 90_000, 250)
     expect(await count(db('order_logs').where({source: 'engine'}))).toBeGreaterThan(logsAtKill)
     const {code} = await sigterm(engine)

@@ -47,7 +47,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       return runCli(args, {env, cwd: backend.dir, timeoutMs: opts.timeoutMs})
     }
 
-    const readPidfile = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : undefined)
+    // `pid\nstart-time\n` (a one-line `pid\n` from older versions is still read by ordermon).
+    const readPidfile = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').split('\n')[0]) : undefined)
     const engineState = () => {
       try {
         return JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as Record<string, any>
@@ -255,10 +256,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       const again = await cli(['stop'])
       expect(again.code, again.stderr).toBe(0)
       expect(again.stdout).toMatch(/No engine is running/)
-      // The engine logged its life to logs/system.log.
+      // The engine logged its life to its system log (logs/system.log, a file or the link to today's);
+      // the daemon's own stdout/stderr go to logs/daemon.log, not there.
       const log = readFileSync(join(home, 'logs', 'system.log'), 'utf8')
       expect(log).toMatch(/engine started/)
       expect(log).toMatch(/engine stopped/)
+      expect(log).not.toMatch(/daemon start/)
+      expect(readFileSync(join(home, 'logs', 'daemon.log'), 'utf8')).toMatch(/^--- \S+ daemon start$/m)
     })
 
     it('a stale pidfile (dead pid) is detected: status says not running, start --daemon cleans it and starts', async () => {

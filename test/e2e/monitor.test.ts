@@ -190,7 +190,7 @@ describe.concurrent('the live panel from the command line', () => {
         const start = await run(['start', '--daemon'], 40_000)
         const m = /pid (\d+)/.exec(start.stdout)
         if (m) pids.add(Number(m[1]))
-        if (existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').trim()))
+        if (existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').split('\n')[0]))
         expect(start.code, `start --daemon: ${start.stderr}${start.stdout}`).toBe(0)
         feed = new LiveFeed(loadConfig({cwd: backend.dir, env}))
         await feed.start()
@@ -203,7 +203,7 @@ describe.concurrent('the live panel from the command line', () => {
     })
     afterAll(async () => {
       await feed?.stop()
-      if (backend && existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').trim()))
+      if (backend && existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').split('\n')[0]))
       await Promise.all([...pids].map((pid) => stopPid(pid)))
       const plain = new Redis(REDIS_URL, {maxRetriesPerRequest: 1})
       plain.on('error', () => {})

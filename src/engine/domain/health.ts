@@ -1,8 +1,8 @@
-import {accessSync, constants, mkdirSync, statfsSync} from 'node:fs'
+import {accessSync, constants, existsSync, mkdirSync, statSync, statfsSync} from 'node:fs'
 import type {LoadedConfig} from '../config/index.js'
 import {connectRedis, describeRedis, redisConfigured} from '../bus/redis.js'
 import {openDatabase, pendingCount, Store, describeTarget} from '../store/index.js'
-import {readState, runningPid} from '../runtime/pidfile.js'
+import {PRIVATE_DIR, readState, runningPid, statePath} from '../runtime/pidfile.js'
 
 export interface Check {
   name: string
@@ -65,7 +65,7 @@ export async function healthCheck(loaded: LoadedConfig, options: {counts?: boole
   } else checks.push({name: 'engine', ok: true, detail: 'not running'})
 
   try {
-    mkdirSync(loaded.paths.logDir, {recursive: true})
+    mkdirSync(loaded.paths.logDir, {recursive: true, mode: PRIVATE_DIR})
     accessSync(loaded.paths.logDir, constants.W_OK)
     const fs = statfsSync(loaded.paths.logDir)
     const freeMb = Math.round((fs.bavail * fs.bsize) / 1_048_576)
@@ -74,7 +74,29 @@ export async function healthCheck(loaded: LoadedConfig, options: {counts?: boole
   } catch (error) {
     checks.push({name: 'logs', ok: false, detail: `${loaded.paths.logDir}: ${message(error)}`})
   }
+  checks.push(permissionsCheck(loaded))
   const failed = checks.filter((c) => !c.ok).map((c) => c.name)
   health.status = failed.includes('database') ? 'down' : failed.length ? 'degraded' : 'healthy'
   return health
+}
+
+/**
+ * ORDERMON_HOME holds the database, the engine state and logs with user data: none of it should be
+ * readable by group or others (a home made by an older version, or under a loose umask, is).
+ */
+export function permissionsCheck(loaded: LoadedConfig): Check {
+  const {home, logDir, sqliteFile} = loaded.paths
+  const paths: Array<[string, boolean]> = [
+    [home, true],
+    [logDir, true],
+    ...(sqliteFile ? [[sqliteFile, false] as [string, boolean]] : []),
+    [statePath(home), false],
+  ]
+  const loose: string[] = []
+  for (const [path, dir] of paths) {
+    if (!existsSync(path)) continue
+    const mode = statSync(path).mode & 0o777
+    if (mode & 0o077) loose.push(`${path} is ${mode.toString(8).padStart(4, '0')} (group/other can access it): run \`chmod ${dir ? '700' : '600'} ${path}\``)
+  }
+  return loose.length ? {name: 'permissions', ok: false, detail: loose.join('; ')} : {name: 'permissions', ok: true, detail: `${home} private to its owner`}
 }
