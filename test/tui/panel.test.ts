@@ -538,6 +538,36 @@ describe('an 80x24 terminal', () => {
   })
 })
 
+describe('resize', () => {
+  it('redraws at the new width when the terminal emits resize', async () => {
+    const p = await renderPanel(new TestSource(), {columns: 80, rows: 24})
+    // The dashboard's two halves: Business starts at half the width; the clock ends at the edge.
+    const businessColumn = () => {
+      const l = p.lines().find((x) => x.includes('Business'))!
+      return stringWidth(l.slice(0, l.indexOf('Business')))
+    }
+    expect(businessColumn()).toBe(40)
+    expect(stringWidth(p.lines()[0]!)).toBe(80)
+    terminal.columns = 120
+    terminal.rows = 30
+    p.stdout.emit('resize')
+    await tick()
+    expect(businessColumn(), p.text()).toBe(60)
+    expect(stringWidth(p.lines()[0]!)).toBe(120)
+    expect(p.lines().length).toBeLessThanOrEqual(30)
+    // And back, narrower, in a table view: nothing left wider than the terminal.
+    await p.press('2')
+    terminal.columns = 80
+    terminal.rows = 24
+    p.stdout.emit('resize')
+    await tick()
+    expect(stringWidth(p.lines()[0]!)).toBe(80)
+    for (const l of p.lines()) expect(stringWidth(l), l).toBeLessThanOrEqual(80)
+    expect(p.lines().length).toBeLessThanOrEqual(24)
+    expect(p.tableRows(usersHeader)).toHaveLength(5)
+  })
+})
+
 describe('coalescing', () => {
   it('2,000 changes within 100 ms cost a handful of frames, and the last frame shows the last change', async () => {
     const source = new TestSource()
