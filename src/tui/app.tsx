@@ -11,6 +11,7 @@ import type {FeedStatus} from './feed.js'
 import {views, type View} from './keys.js'
 import type {OrderRow, PanelModel} from './model.js'
 import {initialTable, visibleRows, type TableState} from './table-state.js'
+import {ViewTabs} from './components/ViewTabs.js'
 import {useTerminalSize} from './use-terminal-size.js'
 
 /** What the panel reads: the LiveFeed in production, any object of this shape in tests. */
@@ -140,12 +141,7 @@ export function App({source, initialView = 'dashboard'}: {source: PanelSource; i
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Header model={source.model} status={status} paused={paused} now={Date.now()} />
-      <Text wrap="truncate">
-        {views.map((v, i) => (
-          <Text key={v} inverse={v === view} color={v === view ? undefined : 'gray'}>{` ${i + 1} ${v} `}</Text>
-        ))}
-        {table ? <Text dimColor>{`  ${rows.length} rows${tstate.filter ? ` matching "${tstate.filter}"` : ''}`}</Text> : null}
-      </Text>
+      <ViewTabs current={view} note={table ? `${rows.length} rows${tstate.filter ? ` matching "${tstate.filter}"` : ''}` : undefined} />
       <Box flexGrow={1} flexDirection="column">
         {help ? (
           <Help />
