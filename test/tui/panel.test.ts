@@ -200,6 +200,16 @@ describe('dashboard', () => {
     expect(stat('Avg latency')).toBe('3.4ms p99 12')
   })
 
+  it('shows a slow latency whole at 80x24: the p99 figure is not cut off', async () => {
+    const source = new TestSource()
+    applyEvent(source.model, metricsEvent(snapshot(3, {cpu_pct: 5}, {tps: 2.4, avg_latency_ms: 106.9, p99_latency_ms: 250.3})))
+    const p = await renderPanel(source, {columns: 80, rows: 24})
+    const line = p.lines().find((l) => l.includes('Avg latency'))!
+    expect(line, p.text()).toMatch(/Avg latency\s+106\.9ms p99 250$/)
+    expect(stringWidth(line)).toBeLessThanOrEqual(80)
+    expect(p.lines().find((l) => l.includes('TPS'))).toMatch(/TPS\s+2\.4$/)
+  })
+
   it('lists the recent activity, newest first, and says there are no alerts', async () => {
     const p = await renderPanel(new TestSource())
     const t = p.text()
