@@ -1,4 +1,4 @@
-import {Box, Text, useApp, useInput, useStdout} from 'ink'
+import {Box, Text, useApp, useInput} from 'ink'
 import {useEffect, useReducer, useRef, useState} from 'react'
 import type {OrderLog} from '../engine/store/index.js'
 import {alertTable, orderTable, strategyTable, userTable, type TableSpec} from './columns.js'
@@ -11,6 +11,8 @@ import type {FeedStatus} from './feed.js'
 import {views, type View} from './keys.js'
 import type {OrderRow, PanelModel} from './model.js'
 import {initialTable, visibleRows, type TableState} from './table-state.js'
+import {ViewTabs} from './components/ViewTabs.js'
+import {useTerminalSize} from './use-terminal-size.js'
 
 /** What the panel reads: the LiveFeed in production, any object of this shape in tests. */
 export interface PanelSource {
@@ -51,9 +53,7 @@ function tablesReducer(state: Record<string, TableState>, a: Action & {view?: Vi
 
 export function App({source, initialView = 'dashboard'}: {source: PanelSource; initialView?: View}) {
   const {exit} = useApp()
-  const {stdout} = useStdout()
-  const width = Math.max(60, stdout?.columns ?? 80)
-  const height = Math.max(20, stdout?.rows ?? 24)
+  const {columns: width, rows: height} = useTerminalSize()
   const [view, setView] = useState<View>(initialView)
   const [help, setHelp] = useState(false)
   const [paused, setPaused] = useState(false)
@@ -141,12 +141,7 @@ export function App({source, initialView = 'dashboard'}: {source: PanelSource; i
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Header model={source.model} status={status} paused={paused} now={Date.now()} />
-      <Text wrap="truncate">
-        {views.map((v, i) => (
-          <Text key={v} inverse={v === view} color={v === view ? undefined : 'gray'}>{` ${i + 1} ${v} `}</Text>
-        ))}
-        {table ? <Text dimColor>{`  ${rows.length} rows${tstate.filter ? ` matching "${tstate.filter}"` : ''}`}</Text> : null}
-      </Text>
+      <ViewTabs current={view} note={table ? `${rows.length} rows${tstate.filter ? ` matching "${tstate.filter}"` : ''}` : undefined} />
       <Box flexGrow={1} flexDirection="column">
         {help ? (
           <Help />

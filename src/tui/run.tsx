@@ -1,8 +1,26 @@
 import {render} from 'ink'
 import {App, type PanelSource} from './app.js'
+import {enterAltScreen} from './terminal.js'
 
-/** Draws the panel until the user quits; restores the terminal on the way out. */
-export async function runPanel(source: PanelSource): Promise<void> {
-  const instance = render(<App source={source} />, {exitOnCtrlC: true})
-  await instance.waitUntilExit()
+export interface PanelIO {
+  stdout?: NodeJS.WriteStream
+  stdin?: NodeJS.ReadStream
+}
+
+/**
+ * Draws the panel on the terminal's alternate screen until the user quits, so the operator's
+ * scrollback is left as it was; the normal screen comes back on every way out (q, Ctrl-C, an error
+ * while rendering, an uncaught error or exit of the process).
+ */
+export async function runPanel(source: PanelSource, {stdout = process.stdout, stdin = process.stdin}: PanelIO = {}): Promise<void> {
+  const screen = enterAltScreen(stdout)
+  try {
+    const instance = render(<App source={source} />, {stdout, stdin, exitOnCtrlC: true})
+    // On process exit or an uncaught error Ink would draw its last frame after we leave (its own
+    // exit hook runs after ours), on the normal screen: stop it first.
+    screen.beforeLeave = () => instance.unmount()
+    await instance.waitUntilExit()
+  } finally {
+    screen.restore()
+  }
 }

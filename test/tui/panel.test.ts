@@ -9,6 +9,7 @@ vi.hoisted(() => {
 import {EventEmitter} from 'node:events'
 import React from 'react'
 import {render, cleanup} from 'ink-testing-library'
+import chalk from 'chalk'
 import stringWidth from 'string-width'
 import stripAnsi from 'strip-ansi'
 import type {EventMessage} from '../../src/engine/bus/channels.js'
@@ -136,12 +137,15 @@ async function renderPanel(source: PanelSource, size?: {columns: number; rows: n
       await tick()
     }
   }
-  /** The row lines of the table under its header line, stripped. */
+  /** The row lines of the table under its header line, stripped, without the selection gutter. */
   const tableRows = (header: RegExp) => {
     const ls = lines()
     const h = ls.findIndex((l) => header.test(l))
     expect(h, `no header ${header} in:\n${text()}`).toBeGreaterThanOrEqual(0)
-    return ls.slice(h + 1).filter((l) => /^(U|STR|ORD)\d/.test(l))
+    return ls
+      .slice(h + 1)
+      .filter((l) => /^[> ] (U|STR|ORD)\d/.test(l))
+      .map((l) => l.slice(2))
   }
   return {...r, frame, text, lines, press, tableRows, unmounted: () => unmounted}
 }
@@ -152,8 +156,9 @@ afterEach(() => {
   terminal.rows = undefined
 })
 
-const usersHeader = /^ID\b.*Username.*Name.*Type.*Status/m
-const ordersHeader = /^Order\b.*User.*Symbol.*Side.*Qty.*Price.*Filled.*Status/m
+// Table lines start with a two-column gutter (`> ` on the selected row).
+const usersHeader = /^ {2}ID\b.*Username.*Name.*Type.*Status/m
+const ordersHeader = /^ {2}Order\b.*User.*Symbol.*Side.*Qty.*Price.*Filled.*Status/m
 
 describe('dashboard', () => {
   it('shows the system bars with percentages and the business numbers of the latest metrics snapshot', async () => {
@@ -195,6 +200,16 @@ describe('dashboard', () => {
     expect(stat('Avg latency')).toBe('3.4ms p99 12')
   })
 
+  it('shows a slow latency whole at 80x24: the p99 figure is not cut off', async () => {
+    const source = new TestSource()
+    applyEvent(source.model, metricsEvent(snapshot(3, {cpu_pct: 5}, {tps: 2.4, avg_latency_ms: 106.9, p99_latency_ms: 250.3})))
+    const p = await renderPanel(source, {columns: 80, rows: 24})
+    const line = p.lines().find((l) => l.includes('Avg latency'))!
+    expect(line, p.text()).toMatch(/Avg latency\s+106\.9ms p99 250$/)
+    expect(stringWidth(line)).toBeLessThanOrEqual(80)
+    expect(p.lines().find((l) => l.includes('TPS'))).toMatch(/TPS\s+2\.4$/)
+  })
+
   it('lists the recent activity, newest first, and says there are no alerts', async () => {
     const p = await renderPanel(new TestSource())
     const t = p.text()
@@ -223,9 +238,9 @@ describe('dashboard', () => {
     expect(p.text()).toMatch(/09:30:\d\d 张三 daily loss limit/)
     await p.press('5')
     const ls = p.lines()
-    const h = ls.findIndex((l) => /^Time\s+Level\s+Type\s+Message/.test(l))
+    const h = ls.findIndex((l) => /^ {2}Time\s+Level\s+Type\s+Message/.test(l))
     expect(h, p.text()).toBeGreaterThan(0)
-    expect(ls[h + 1]).toMatch(/^\d\d:\d\d:\d\d\s+error\s+risk\s+张三 daily loss limit reached/)
+    expect(ls[h + 1]).toMatch(/^> \d\d:\d\d:\d\d\s+error\s+risk\s+张三 daily loss limit reached/)
   })
 })
 
@@ -235,8 +250,9 @@ describe('views and tables', () => {
     const expectView = (name: string, header: RegExp | null) => {
       const t = p.text()
       const tabs = p.lines()[1]!
-      // The current view's tab is drawn inverse.
-      expect(p.frame(), `${name} tab`).toContain(`${INVERSE} ${['dashboard', 'users', 'strategies', 'orders', 'alerts'].indexOf(name) + 1} ${name} `)
+      // The current view's tab is bracketed and drawn inverse; no other tab is bracketed.
+      expect(p.frame(), `${name} tab`).toContain(`${INVERSE}[${['dashboard', 'users', 'strategies', 'orders', 'alerts'].indexOf(name) + 1} ${name}]`)
+      expect(tabs.match(/\[/g), tabs).toHaveLength(1)
       expect(tabs).toContain('1 dashboard')
       if (header) expect(t, name).toMatch(header)
       else expect(t).toMatch(/Recent activity/)
@@ -246,22 +262,22 @@ describe('views and tables', () => {
     expectView('users', usersHeader)
     expect(p.lines()[1]).toMatch(/5 rows/)
     await p.press('3')
-    expectView('strategies', /^Strategy\s+Name\s+Type\s+User\s+Status/m)
+    expectView('strategies', /^ {2}Strategy\s+Name\s+Type\s+User\s+Status/m)
     expect(p.text()).toMatch(/STR001\s+动量策略\s+momentum\s+U000001\s+running/)
     expect(p.text()).toMatch(/STR002\s+套利策略\s+arbitrage\s+U000002\s+paused/)
     await p.press('4')
-    expectView('orders', /^Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
+    expectView('orders', /^ {2}Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
     await p.press('5')
-    expectView('alerts', /^Time\s+Level\s+Type\s+Message/m)
+    expectView('alerts', /^ {2}Time\s+Level\s+Type\s+Message/m)
     expect(p.text()).toMatch(/\(no rows\)/)
     await p.press('1')
     expectView('dashboard', null)
     // Tab goes round: dashboard → users → strategies → orders → alerts → dashboard.
     for (const [name, header] of [
       ['users', usersHeader],
-      ['strategies', /^Strategy\b/m],
-      ['orders', /^Order\b/m],
-      ['alerts', /^Time\b/m],
+      ['strategies', /^ {2}Strategy\b/m],
+      ['orders', /^ {2}Order\b/m],
+      ['alerts', /^ {2}Time\b/m],
       ['dashboard', null],
     ] as const) {
       await p.press(KEY.tab)
@@ -322,7 +338,7 @@ describe('views and tables', () => {
     expect(header()).not.toMatch(/[▲▼]/)
     await p.press('s')
     expect(ids()).toEqual(['U000001', 'U000002', 'U000003', 'U000004', 'U000005'])
-    expect(header()).toMatch(/^ID ▲/)
+    expect(header()).toMatch(/^ {2}ID ▲/)
     await p.press('s')
     // By username: analyst001 first.
     expect(ids()).toEqual(['U000005', 'U000001', 'U000002', 'U000003', 'U000004'])
@@ -339,13 +355,15 @@ describe('views and tables', () => {
     expect(p.tableRows(ordersHeader).map((r) => r.slice(0, 9))).toEqual(['ORD000001', 'ORD000002', 'ORD000003'])
   })
 
-  it('↓ and ↑ move the selection, drawn inverse', async () => {
+  it('↓ and ↑ move the selection, drawn inverse and marked >', async () => {
     const p = await renderPanel(new TestSource())
     await p.press('2')
     const selected = () => {
       const raw = p.frame().split('\n').filter((l) => l.includes(INVERSE) && /U\d{6}/.test(stripAnsi(l)))
       expect(raw, p.frame()).toHaveLength(1)
-      return stripAnsi(raw[0]!).slice(0, 7)
+      // Marked in the gutter too, not by inverse video alone.
+      expect(stripAnsi(raw[0]!)).toMatch(/^> U\d{6}/)
+      return stripAnsi(raw[0]!).slice(2, 9)
     }
     expect(selected()).toBe('U000003')
     await p.press(KEY.down)
@@ -528,13 +546,72 @@ describe('an 80x24 terminal', () => {
     const column = (row: string, value: string) => stringWidth(row.slice(0, row.indexOf(value)))
     const types = {U000001: 'professional', U000002: 'institutional', U000003: 'personal', U000004: 'professional', U000005: 'professional'} as const
     const statuses = {U000001: 'active', U000002: 'active', U000003: 'suspended', U000004: 'locked', U000005: 'active'} as const
-    const header = p.lines().find((l) => usersHeader.test(l))!
+    const header = p.lines().find((l) => usersHeader.test(l))!.slice(2)
     const typeCol = column(header, 'Type')
     const statusCol = column(header, 'Status')
     for (const [id, row] of Object.entries(byId)) {
       expect(column(row, types[id as keyof typeof types]), `Type column of ${row}`).toBe(typeCol)
       expect(column(row, ` ${statuses[id as keyof typeof statuses]}`) + 1, `Status column of ${row}`).toBe(statusCol)
     }
+  })
+})
+
+describe('without colour (NO_COLOR, --no-color)', () => {
+  // What base-command does for NO_COLOR and --no-color; Ink colours through the same chalk.
+  const level = chalk.level
+  afterEach(() => {
+    chalk.level = level
+  })
+
+  it('the current view and the selected row are still marked at 80x24: [2 users] and >', async () => {
+    chalk.level = 0
+    const p = await renderPanel(new TestSource(), {columns: 80, rows: 24})
+    expect(p.lines()[1]).toMatch(/^\[1 dashboard\] 2 users /)
+    await p.press('2', KEY.down)
+    // No escape codes at all: no inverse video to lean on.
+    expect(p.frame()).not.toContain('\u001b[')
+    const tabs = p.lines()[1]!
+    expect(tabs).toContain('[2 users]')
+    expect(tabs).not.toContain('[1 dashboard]')
+    expect(tabs.match(/\[/g)).toHaveLength(1)
+    // The second row is selected: the marker is on it and on no other line.
+    const ls = p.lines()
+    const h = ls.findIndex((l) => usersHeader.test(l))
+    expect(h, p.text()).toBeGreaterThan(0)
+    expect(ls[h + 1]).toMatch(/^ {2}U000003\s/)
+    expect(ls[h + 2]).toMatch(/^> U000001\s+trader001\s+张三/)
+    expect(ls.filter((l) => l.startsWith('> '))).toHaveLength(1)
+    for (const l of ls) expect(stringWidth(l), l).toBeLessThanOrEqual(80)
+  })
+})
+
+describe('resize', () => {
+  it('redraws at the new width when the terminal emits resize', async () => {
+    const p = await renderPanel(new TestSource(), {columns: 80, rows: 24})
+    // The dashboard's two halves: Business starts at half the width; the clock ends at the edge.
+    const businessColumn = () => {
+      const l = p.lines().find((x) => x.includes('Business'))!
+      return stringWidth(l.slice(0, l.indexOf('Business')))
+    }
+    expect(businessColumn()).toBe(40)
+    expect(stringWidth(p.lines()[0]!)).toBe(80)
+    terminal.columns = 120
+    terminal.rows = 30
+    p.stdout.emit('resize')
+    await tick()
+    expect(businessColumn(), p.text()).toBe(60)
+    expect(stringWidth(p.lines()[0]!)).toBe(120)
+    expect(p.lines().length).toBeLessThanOrEqual(30)
+    // And back, narrower, in a table view: nothing left wider than the terminal.
+    await p.press('2')
+    terminal.columns = 80
+    terminal.rows = 24
+    p.stdout.emit('resize')
+    await tick()
+    expect(stringWidth(p.lines()[0]!)).toBe(80)
+    for (const l of p.lines()) expect(stringWidth(l), l).toBeLessThanOrEqual(80)
+    expect(p.lines().length).toBeLessThanOrEqual(24)
+    expect(p.tableRows(usersHeader)).toHaveLength(5)
   })
 })
 

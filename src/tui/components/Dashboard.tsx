@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink'
+import stringWidth from 'string-width'
 import type {PanelModel} from '../model.js'
 import {bar, clock, fit, formatNumber, sparkline} from '../text.js'
 
@@ -14,11 +15,18 @@ function Gauge({label, pct, trend, barWidth, sparkWidth}: {label: string; pct: n
   )
 }
 
+/** Room the labels keep ("Running strategies"); a longer value takes the rest, not less. */
+const LABEL_WIDTH = 19
+const VALUE_WIDTH = 13
+
 function Stat({label, value, width}: {label: string; value: string; width: number}) {
+  // A value wider than usual ("106.9ms p99 250") takes room from the label's padding rather
+  // than being cut: the cut used to drop the p99 figure entirely.
+  const valueWidth = Math.min(Math.max(VALUE_WIDTH, stringWidth(value)), Math.max(VALUE_WIDTH, width - 1 - LABEL_WIDTH))
   return (
     <Text wrap="truncate">
-      {fit(label, Math.max(10, width - 14))}
-      <Text bold>{fit(value, 13, 'right')}</Text>
+      {fit(label, Math.max(10, width - 1 - valueWidth))}
+      <Text bold>{fit(value, valueWidth, 'right')}</Text>
     </Text>
   )
 }
