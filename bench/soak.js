@@ -94,9 +94,11 @@ try {
   out.monitored = {users: engine.status().users, strategies: engine.status().strategies, open_orders: engine.status().open_orders}
 
   load = fork(join(root, 'bench/soak-load.js'), [], {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'inherit', 'ipc']})
-  // Each market order is about two transitions (created, filled): start at half the target.
-  let rate = TARGET / 2
-  load.send({rate})
+  // Market orders at a steady rate (each is created, then filled by the venue); modifications of
+  // resting orders steered to make up the rest of the target transition rate.
+  const CREATE_RATE = Number(process.env.SOAK_CREATE_RATE ?? 200)
+  let modify = Math.max(0, TARGET - 2 * CREATE_RATE)
+  load.send({create: CREATE_RATE, modify})
   let maxRss = 0
   const minutes = []
   const started = performance.now()
@@ -111,9 +113,9 @@ try {
     if (elapsedMin() > 0.5) {
       tpsSum += tps
       tpsN++
-      // Steer the order flow toward the target transition rate (bounded steps, no oscillation).
-      if (tps > 0) rate = Math.max(50, Math.min(rate * Math.min(1.3, Math.max(0.7, TARGET / tps)), TARGET * 2))
-      load.send({rate})
+      // Steer toward the target transition rate in bounded steps (no oscillation).
+      if (tps > 0) modify = Math.max(0, Math.min(modify * Math.min(1.3, Math.max(0.7, TARGET / tps)) + (TARGET - tps) * 0.1, TARGET * 3))
+      load.send({modify})
     }
     if (elapsedMin() >= nextMinute) {
       global.gc()
@@ -125,7 +127,7 @@ try {
       nextMinute++
     }
   }
-  load.send({rate: 0, report: true})
+  load.send({create: 0, modify: 0, report: true})
   const flow = await new Promise((resolve) => load.once('message', resolve))
   load.send({stop: true})
   const s0 = performance.now()
@@ -134,6 +136,7 @@ try {
   const after = minutes.filter((r) => r.minute > WARMUP)
   out.minutes_sampled = minutes
   out.orders_placed = flow.placed
+  out.orders_modified = flow.modified
   out.orders_refused = flow.refused
   out.avg_transitions_per_s = tpsN ? Math.round(tpsSum / tpsN) : 0
   out.rss_mb_max = mb(maxRss)

@@ -41,7 +41,19 @@ export default class Start extends BaseCommand<typeof Start> {
 
     const {MonitoringEngine} = await import('../engine/runtime/engine.js')
     const quiet = this.flags.quiet || process.env.ORDERMON_DAEMON_CHILD === '1' || this.jsonEnabled()
-    const engine = new MonitoringEngine({loaded, version: this.config.version, pidfile: true, onEvent: quiet ? undefined : (e) => e.type !== 'system.metrics' && this.log(eventLine(e))})
+    let yieldTo: string | undefined
+    let stopNow: ((signal: string) => void) | undefined
+    const engine = new MonitoringEngine({
+      loaded,
+      version: this.config.version,
+      pidfile: true,
+      onEvent: quiet ? undefined : (e) => e.type !== 'system.metrics' && this.log(eventLine(e)),
+      // Another engine claimed the database while this one was unresponsive: it must stop trading.
+      onSuperseded: (by) => {
+        yieldTo = by
+        stopNow?.('superseded')
+      },
+    })
     await engine.start()
     const s = engine.status()
     if (!quiet) this.logToStderr(`Engine ${s.instance_id} running on ${s.database}${s.redis ? ` + ${s.redis}` : ''}: ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Ctrl-C to stop.`)
@@ -52,6 +64,8 @@ export default class Start extends BaseCommand<typeof Start> {
         process.once(signal as NodeJS.Signals, () => process.exit(130))
         engine.stop().then(resolve, resolve)
       }
+      stopNow = stop
+      if (yieldTo) stop('superseded')
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
       process.on('SIGHUP', () => {
@@ -64,6 +78,7 @@ export default class Start extends BaseCommand<typeof Start> {
       })
     })
     const final = engine.status()
+    if (yieldTo) throw new OrdermonError('conflict', `This engine stopped: engine ${yieldTo} claimed the database while this one was not answering.`, {hint: 'Run one engine per database; see `ordermon status` and the system log.'})
     if (!quiet) this.logToStderr(`Stopped after ${final.events_total} events.`)
     return final
   }

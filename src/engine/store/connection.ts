@@ -142,7 +142,7 @@ export async function openDatabase(loaded: LoadedConfig, options: OpenOptions = 
     if (!existsSync(file)) {
       if (!options.create)
         throw new OrdermonError('databaseUnavailable', `No database at ${label} yet.`, {hint: 'Run `ordermon init` (add --sample-data for a populated demo).'})
-      mkdirSync(dirname(file), {recursive: true})
+      mkdirSync(dirname(file), {recursive: true, mode: 0o700})
     }
   } else if (options.create) {
     await createMysqlDatabase(loaded)
