@@ -109,6 +109,12 @@ describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind)
     // changes, market, heartbeat, metrics, housekeeping (no relay without Redis).
     expect(Math.max(...handles)).toBeLessThanOrEqual(5)
     expect(engine.status().transitions_total + engine.status().events_total).toBeGreaterThan(0)
+    // What the demo's dashboard shows while orders fill: real TPS and latency, not 0.0 and "-".
+    const live = await until('metrics that show trading', () => {
+      const b = engine.latestMetrics?.business
+      return b && b.tps > 0 && b.avg_latency_ms !== null ? b : undefined
+    }, 10_000)
+    expect(live.p99_latency_ms).not.toBeNull()
     await until('a stored metrics sample', async () => (await setup.store.metrics.count()) > 0, 5000)
     const names = new Set((await setup.store.metrics.latest(new Date(Date.now() - 60_000))).map((p) => p.name))
     for (const n of ['cpu_usage', 'memory_usage', 'tps', 'active_users', 'pending_orders', 'rss_mb']) expect(names).toContain(n)

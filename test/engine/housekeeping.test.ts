@@ -1,6 +1,6 @@
-import {mkdirSync, readlinkSync, readdirSync, symlinkSync, writeFileSync, existsSync, lstatSync} from 'node:fs'
+import {mkdirSync, readFileSync, readlinkSync, readdirSync, symlinkSync, writeFileSync, existsSync, lstatSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 import {loadConfig} from '../../src/engine/config/index.js'
 import {OutboxCursor} from '../../src/engine/bus/outbox-cursor.js'
 import {createSystemLogger} from '../../src/engine/logging/logger.js'
@@ -139,5 +139,31 @@ describe('system log rotation', () => {
     expect(r.skipped_links.map((p) => p.split('/').at(-1))).toEqual(['escape.log'])
     expect(existsSync(join(dir, `system_${day}.log`))).toBe(true)
     expect(existsSync('/etc/passwd')).toBe(true)
+  })
+})
+
+describe('system log rotation over midnight', () => {
+  it('moves to the next day\'s file while the logger runs, and the link follows', async () => {
+    const dir = join(process.env.TMPDIR ?? '/tmp', `ordermon-rot2-${process.pid}-${Date.now()}`)
+    mkdirSync(dir, {recursive: true})
+    vi.useFakeTimers({toFake: ['Date'], now: new Date('2031-03-04T23:59:59.000Z')})
+    try {
+      const logger = createSystemLogger(dir, 'info')
+      logger.info('before midnight')
+      await new Promise((r) => setTimeout(r, 50))
+      vi.setSystemTime(new Date('2031-03-05T00:00:01.000Z'))
+      logger.info('after midnight')
+      await new Promise((r) => setTimeout(r, 50))
+      await new Promise<void>((resolve) => {
+        logger.on('finish', () => resolve())
+        logger.end()
+      })
+      await new Promise((r) => setTimeout(r, 100))
+      expect(readFileSync(join(dir, 'system_2031-03-04.log'), 'utf8')).toContain('before midnight')
+      expect(readFileSync(join(dir, 'system_2031-03-05.log'), 'utf8')).toContain('after midnight')
+      expect(readlinkSync(join(dir, 'system.log'))).toBe('system_2031-03-05.log')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
