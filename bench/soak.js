@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Soak benchmark (JSON on stdout, also kept in bench/results-soak.json): the engine on MariaDB +
-// Redis at 10,000 users / 30,000 strategies, the paper venue filling a steady flow of orders, for
+// Redis at 10,000 users / 30,000 strategies, the paper venue filling a steady flow of market orders
+// and an outside gateway partially filling resting orders (together BENCH_RATE transitions/s), for
 // BENCH_MINUTES (default 30). Every minute, after a forced GC: RSS and heap of the engine's process
 // (the order flow runs in a child process of its own), and the outbox and metrics table sizes.
 // Short retention by default (SOAK_EVENTS_RETENTION_HOURS=0.05, i.e. 3 min) so pruning shows.
@@ -94,11 +95,11 @@ try {
   out.monitored = {users: engine.status().users, strategies: engine.status().strategies, open_orders: engine.status().open_orders}
 
   load = fork(join(root, 'bench/soak-load.js'), [], {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'inherit', 'ipc']})
-  // Market orders at a steady rate (each is created, then filled by the venue); modifications of
-  // resting orders steered to make up the rest of the target transition rate.
-  const CREATE_RATE = Number(process.env.SOAK_CREATE_RATE ?? 200)
-  let modify = Math.max(0, TARGET - 2 * CREATE_RATE)
-  load.send({create: CREATE_RATE, modify})
+  // Market orders at a steady rate (each is created, then filled by the paper venue); the outside
+  // gateway's partial fills steered to make up the rest of the target transition rate.
+  const CREATE_RATE = Number(process.env.SOAK_CREATE_RATE ?? 100)
+  let fill = Math.max(0, TARGET - 2 * CREATE_RATE)
+  load.send({create: CREATE_RATE, fill})
   let maxRss = 0
   const minutes = []
   const started = performance.now()
@@ -114,8 +115,8 @@ try {
       tpsSum += tps
       tpsN++
       // Steer toward the target transition rate in bounded steps (no oscillation).
-      if (tps > 0) modify = Math.max(0, Math.min(modify * Math.min(1.3, Math.max(0.7, TARGET / tps)) + (TARGET - tps) * 0.1, TARGET * 3))
-      load.send({modify})
+      if (tps > 0) fill = Math.max(0, Math.min(fill * Math.min(1.3, Math.max(0.7, TARGET / tps)), TARGET * 3))
+      load.send({fill})
     }
     if (elapsedMin() >= nextMinute) {
       global.gc()
@@ -127,7 +128,7 @@ try {
       nextMinute++
     }
   }
-  load.send({create: 0, modify: 0, report: true})
+  load.send({create: 0, fill: 0, report: true})
   const flow = await new Promise((resolve) => load.once('message', resolve))
   load.send({stop: true})
   const s0 = performance.now()
@@ -136,8 +137,9 @@ try {
   const after = minutes.filter((r) => r.minute > WARMUP)
   out.minutes_sampled = minutes
   out.orders_placed = flow.placed
-  out.orders_modified = flow.modified
+  out.gateway_fills = flow.filled
   out.orders_refused = flow.refused
+  out.refused_because = flow.reasons
   out.avg_transitions_per_s = tpsN ? Math.round(tpsSum / tpsN) : 0
   out.rss_mb_max = mb(maxRss)
   out.heap_slope_mb_per_hour = slopePerHour(after.map((r) => ({x: r.minute, y: r.heap_used_mb})))

@@ -167,3 +167,35 @@ describe('system log rotation over midnight', () => {
     }
   })
 })
+
+describe('per-user logs over a long run', () => {
+  it('a user directory removed by retention is made again; an unwritable one is reported, never thrown', async () => {
+    const {UserLogs} = await import('../../src/engine/logging/user-logs.js')
+    const {rmSync} = await import('node:fs')
+    const dir = join(process.env.TMPDIR ?? '/tmp', `ordermon-ulog-${process.pid}-${Date.now()}`)
+    const errors: string[] = []
+    const logs = new UserLogs(dir, 'info', 10_000, (_e, file) => errors.push(file))
+    logs.log('U1', 'info', 'first')
+    await logs.flush()
+    const file = UserLogs.fileFor(dir, 'U1', new Date())
+    expect(readFileSync(file, 'utf8')).toContain('first')
+    // cleanup-logs removed the user's (old, now empty) directory while the engine runs.
+    rmSync(join(dir, 'users'), {recursive: true})
+    logs.log('U1', 'info', 'second')
+    await logs.flush()
+    expect(readFileSync(file, 'utf8')).toContain('second')
+    // A file where the directory should be: writing fails, the engine is told, nothing throws.
+    rmSync(join(dir, 'users'), {recursive: true})
+    writeFileSync(join(dir, 'users'), 'not a directory')
+    logs.log('U2', 'info', 'third')
+    await expect(logs.flush()).resolves.toBeUndefined()
+    expect(errors).toHaveLength(1)
+    expect(logs.dropped).toBe(1)
+    await logs.close()
+    // Closed: further lines are not taken (nothing more is attempted, nothing more dropped).
+    logs.log('U2', 'info', 'after close')
+    await logs.flush()
+    expect(errors).toHaveLength(1)
+    expect(logs.dropped).toBe(1)
+  })
+})

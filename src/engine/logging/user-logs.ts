@@ -16,7 +16,17 @@ export class UserLogs {
   private flushing: Promise<void> = Promise.resolve()
   private readonly dirsMade = new Set<string>()
 
-  constructor(private readonly logDir: string, private readonly level: LogLevel = 'info', private readonly flushMs = 500) {}
+  private closed = false
+  /** Lines that could not be written (disk full, directory not writable): counted, never thrown. */
+  dropped = 0
+
+  constructor(
+    private readonly logDir: string,
+    private readonly level: LogLevel = 'info',
+    private readonly flushMs = 500,
+    /** Told once per failing flush; a log that cannot be written must never stop the engine. */
+    private readonly onError: (error: unknown, file: string) => void = () => {},
+  ) {}
 
   static fileFor(logDir: string, userId: string, date: Date): string {
     const safe = userId.replace(/[^A-Za-z0-9_-]/g, '_')
@@ -25,7 +35,7 @@ export class UserLogs {
   }
 
   log(userId: string, level: LogLevel, message: string, meta?: Record<string, unknown>): void {
-    if (rank[level] > rank[this.level]) return
+    if (this.closed || rank[level] > rank[this.level]) return
     const now = new Date()
     const file = UserLogs.fileFor(this.logDir, userId, now)
     const line = JSON.stringify({timestamp: now.toISOString(), level, user_id: userId, message, ...meta})
@@ -35,22 +45,48 @@ export class UserLogs {
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs)
   }
 
-  /** Writes everything buffered so far; resolves when it is on disk (called on shutdown too). */
+  /** Writes everything buffered so far; resolves when it is on disk (called on shutdown too). Never rejects. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     const batch = this.pending
     this.pending = new Map()
     this.flushing = this.flushing.then(async () => {
+      let failed: {error: unknown; file: string} | undefined
       for (const [file, lines] of batch) {
-        const dir = file.slice(0, file.lastIndexOf('/'))
-        if (!this.dirsMade.has(dir)) {
-          await mkdir(dir, {recursive: true})
-          this.dirsMade.add(dir)
+        try {
+          await this.append(file, `${lines.join('\n')}\n`)
+        } catch (error) {
+          this.dropped += lines.length
+          failed ??= {error, file}
         }
-        await appendFile(file, `${lines.join('\n')}\n`)
       }
+      if (failed) this.onError(failed.error, failed.file)
     })
     return this.flushing
+  }
+
+  /** Flushes and takes no more lines. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.flush()
+  }
+
+  private async append(file: string, text: string): Promise<void> {
+    const dir = file.slice(0, file.lastIndexOf('/'))
+    if (!this.dirsMade.has(dir)) {
+      await mkdir(dir, {recursive: true, mode: 0o700})
+      this.dirsMade.add(dir)
+    }
+    try {
+      await appendFile(file, text, {mode: 0o600})
+    } catch (error) {
+      // Log retention removes a user's directory once all its files are old: make it again.
+      if ((error as {code?: string}).code !== 'ENOENT') throw error
+      this.dirsMade.delete(dir)
+      await mkdir(dir, {recursive: true, mode: 0o700})
+      this.dirsMade.add(dir)
+      await appendFile(file, text, {mode: 0o600})
+    }
   }
 }

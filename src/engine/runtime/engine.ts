@@ -99,7 +99,9 @@ export class MonitoringEngine {
     if (this.options.pidfile) acquirePidfile(loaded.paths.home)
     try {
       this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level)
-      this.userLogs = new UserLogs(loaded.paths.logDir, this.config.logging.level === 'debug' ? 'debug' : 'info')
+      this.userLogs = new UserLogs(loaded.paths.logDir, this.config.logging.level === 'debug' ? 'debug' : 'info', 500, (error, file) =>
+        this.logger?.warn('user log not written', {file, error: String(error), dropped_total: this.userLogs.dropped}),
+      )
       this.engine = await openEngine({loaded})
       this.scheduler = new LoopScheduler((loop, error) => this.fail(error, loop))
       // One engine per database (until engines can share one): refused with the live one named.
@@ -429,7 +431,7 @@ export class MonitoringEngine {
 
   private async close(): Promise<void> {
     releaseClaim(this.instanceId)
-    await this.userLogs?.flush().catch(() => {})
+    await this.userLogs?.close()
     await this.market?.close?.().catch(() => {})
     this.redis?.disconnect()
     await this.engine?.close().catch(() => {})
