@@ -42,7 +42,10 @@ export default class Start extends BaseCommand<typeof Start> {
     const {MonitoringEngine} = await import('../engine/runtime/engine.js')
     const quiet = this.flags.quiet || process.env.ORDERMON_DAEMON_CHILD === '1' || this.jsonEnabled()
     let yieldTo: string | undefined
-    let stopNow: ((signal: string) => void) | undefined
+    // Signals are taken from before the engine starts: a SIGTERM during start-up (a supervisor, a
+    // test) stops it gracefully once it is up, instead of killing it half-started.
+    let requested: string | undefined
+    let stopNow: (reason: string) => void = (reason) => void (requested ??= reason)
     const engine = new MonitoringEngine({
       loaded,
       version: this.config.version,
@@ -51,23 +54,22 @@ export default class Start extends BaseCommand<typeof Start> {
       // Another engine claimed the database while this one was unresponsive: it must stop trading.
       onSuperseded: (by) => {
         yieldTo = by
-        stopNow?.('superseded')
+        stopNow('superseded')
       },
     })
+    process.once('SIGINT', () => stopNow('SIGINT'))
+    process.once('SIGTERM', () => stopNow('SIGTERM'))
     await engine.start()
     const s = engine.status()
     if (!quiet) this.logToStderr(`Engine ${s.instance_id} running on ${s.database}${s.redis ? ` + ${s.redis}` : ''}: ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Ctrl-C to stop.`)
     await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        if (!quiet) this.logToStderr(`\n${signal}: stopping (finishing in-flight work, flushing the outbox)...`)
+      stopNow = (reason: string) => {
+        if (!quiet) this.logToStderr(`\n${reason}: stopping (finishing in-flight work, flushing the outbox)...`)
         // A second signal while stopping means "now".
-        process.once(signal as NodeJS.Signals, () => process.exit(130))
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
         engine.stop().then(resolve, resolve)
       }
-      stopNow = stop
-      if (yieldTo) stop('superseded')
-      process.once('SIGINT', () => stop('SIGINT'))
-      process.once('SIGTERM', () => stop('SIGTERM'))
+      if (requested) stopNow(requested)
       process.on('SIGHUP', () => {
         try {
           const changed = engine.reload(loadConfig({configDir: this.flags['config-dir'], overrides: {env: this.flags.env, home: this.flags.home, 'database.url': this.flags['database-url'], 'redis.url': this.flags['redis-url'], ...this.overrides()}}))

@@ -276,12 +276,16 @@ describe.concurrent('the live panel from the command line', () => {
         expect(text()).toMatch(/redis live/)
         expect(text()).toMatch(/CPU\s+[█░]+\s+\d+%/)
         await press('4')
-        expect(text()).toMatch(/^Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
+        // Rows (and the header) sit behind a 2-column gutter that holds the selection marker.
+        expect(text()).toMatch(/^\s{2}Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
         await press('/')
         await press(orderId)
         await press('\r')
         expect(text()).toMatch(/1 rows matching/)
-        const row = text().split('\n').find((l) => l.startsWith(orderId))
+        const row = text()
+          .split('\n')
+          .map((l) => l.slice(2))
+          .find((l) => l.startsWith(orderId))
         expect(row, text()).toBeDefined()
         expect(row).toMatch(new RegExp(`^${orderId}\\s+${traderId}\\s+AAPL\\s+buy\\s+10\\s+1\\s+0\\s+cancelled`))
         // Its history comes from the database.
