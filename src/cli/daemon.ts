@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
-import {OrdermonError} from '../engine/errors.js'
+import {ExitCode, OrdermonError, type ErrorKind} from '../engine/errors.js'
 import {PRIVATE_DIR, PRIVATE_FILE, isAlive, readPidfile, readState, releasePidfile, removeStale, verifyEngine, type EngineState} from '../engine/runtime/pidfile.js'
 import {spinner} from './spinner.js'
 
@@ -87,7 +87,9 @@ export async function spawnDaemon(options: {home: string; logDir: string; settin
         try {
           tail = readFileSync(logFile).subarray(offset).toString('utf8').trim().split('\n').slice(-3).join(' | ')
         } catch {}
-        throw new OrdermonError('internal', `The engine exited during start (code ${exited})${tail ? `: ${tail.slice(-400)}` : '.'}`, {hint: `See ${logFile}.`})
+        // The child's own exit code says what kind of failure it was (a refused claim is 5, a bad setting 2).
+        const kind = (Object.entries(ExitCode).find(([, code]) => code === exited)?.[0] ?? 'internal') as ErrorKind
+        throw new OrdermonError(kind === 'ok' ? 'internal' : kind, `The engine exited during start (code ${exited})${tail ? `: ${tail.slice(-400)}` : '.'}`, {hint: `See ${logFile}.`})
       }
       spin?.update(`Starting the engine (pid ${child.pid}, ${state && state.pid === child.pid ? state.status : 'loading'})... ${Math.round((deadline - Date.now()) / 1000)}s left`)
     }

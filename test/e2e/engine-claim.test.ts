@@ -44,6 +44,11 @@ describe('one engine per MariaDB database', () => {
     expect(lines[0]).toMatch(/on host \S+/)
     expect(lines[0]).toMatch(/ordermon stop/)
 
+    // As a daemon too: the refusal reaches the operator with the same exit code, the live engine named.
+    const bd = await cli(homeB(), ['start', '--daemon'])
+    expect(bd.code).toBe(5)
+    expect(bd.stderr).toContain(instance)
+
     // A crash: no graceful stop, its heartbeat row still says running.
     process.kill(pidA, 'SIGKILL')
     await until('engine A gone', () => !isAlive(pidA), 5000)

@@ -21,9 +21,6 @@ export type Logger = winston.Logger
 /** The current system log: a link to today's file (`tail -F logs/system.log` follows rotation). */
 export const SYSTEM_LOG_LINK = 'system.log'
 
-/** The system log file of a UTC day, as the rotating transport names it. */
-export const systemLogFile = (logDir: string, day = new Date().toISOString().slice(0, 10)) => join(logDir, `system_${day}.log`)
-
 /**
  * The system log: JSON lines, secrets redacted, one file per UTC day (system_YYYY-MM-DD.log, the
  * naming that log retention and `cleanup-logs` apply to every dated log) with system.log linking
