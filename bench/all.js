@@ -2,14 +2,16 @@
 // `npm run bench`: every benchmark, one JSON document on stdout. Each part runs in its own process
 // (so one's memory and connections do not skew the other): bench/run.js (CLI start-up, user queries)
 // bench/engine.js (engine at scale, raw-SQL latency, sustained transitions) and bench/panel.js (the
-// live panel at 5,000 events/s).
+// live panel at 5,000 events/s), and bench/soak.js for BENCH_SOAK_MINUTES (default 5; a full soak is
+// `npm run bench:soak`, 30 minutes).
 import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
-const part = (file, flags = []) => {
-  const r = spawnSync(process.execPath, [...flags, fileURLToPath(new URL(file, import.meta.url))], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024})
+const part = (file, flags = [], env = {}) => {
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(new URL(file, import.meta.url))], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, env: {...process.env, ...env}})
   if (r.status !== 0) throw new Error(`${file} failed with exit code ${r.status}`)
   // Ink restores the cursor with an escape sequence on exit: keep only the JSON document.
   return JSON.parse(r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1))
 }
-process.stdout.write(`${JSON.stringify({cli: part('./run.js'), engine: part('./engine.js'), panel: part('./panel.js', ['--expose-gc']).panel}, null, 2)}\n`)
+const soak = () => part('./soak.js', ['--expose-gc'], {BENCH_MINUTES: process.env.BENCH_SOAK_MINUTES ?? '5'})
+process.stdout.write(`${JSON.stringify({cli: part('./run.js'), engine: part('./engine.js'), panel: part('./panel.js', ['--expose-gc']).panel, soak: soak()}, null, 2)}\n`)
