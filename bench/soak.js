@@ -9,6 +9,7 @@
 //   npm run bench:soak      (node --expose-gc bench/soak.js)
 //   BENCH_MINUTES=30 BENCH_RATE=2000 BENCH_WARMUP_MINUTES=5
 import {fork} from 'node:child_process'
+import v8 from 'node:v8'
 import {mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -125,6 +126,8 @@ try {
       const m = process.memoryUsage()
       const row = {minute: nextMinute, rss_mb: mb(m.rss), heap_used_mb: mb(m.heapUsed), tps, events_rows: await count('events'), metrics_rows: await count('metrics'), open_orders: engine.status().open_orders, loop_handles: engine.loopHandles}
       minutes.push(row)
+      // SOAK_SNAPSHOT_DIR: a heap snapshot per minute, to compare when a slope says something grows.
+      if (process.env.SOAK_SNAPSHOT_DIR) v8.writeHeapSnapshot(join(process.env.SOAK_SNAPSHOT_DIR, `soak-${nextMinute}.heapsnapshot`))
       process.stderr.write(`${JSON.stringify(row)}\n`)
       nextMinute++
     }

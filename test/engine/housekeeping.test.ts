@@ -199,3 +199,27 @@ describe('per-user logs over a long run', () => {
     expect(logs.dropped).toBe(1)
   })
 })
+
+describe('per-user logs when the disk cannot keep up', () => {
+  it('hold at most MAX_PENDING_LINES in memory, count what they drop, and say so once per flush', async () => {
+    const {UserLogs, MAX_PENDING_LINES} = await import('../../src/engine/logging/user-logs.js')
+    const dir = join(process.env.TMPDIR ?? '/tmp', `ordermon-ulog-cap-${process.pid}-${Date.now()}`)
+    const reports: string[] = []
+    const logs = new UserLogs(dir, 'info', 60_000, (e) => reports.push(String(e)))
+    for (let i = 0; i < MAX_PENDING_LINES + 250; i++) logs.log(`U${i % 50}`, 'info', 'x')
+    expect(logs.dropped).toBe(250)
+    await logs.flush()
+    expect(reports).toEqual([expect.stringContaining('250 line(s) dropped')])
+    // Written: exactly the lines that were kept.
+    let lines = 0
+    for (let u = 0; u < 50; u++) lines += readFileSync(UserLogs.fileFor(dir, `U${u}`, new Date()), 'utf8').trim().split('\n').length
+    expect(lines).toBe(MAX_PENDING_LINES)
+    // Flushes overlapping a running one do not start a second writer; all lines still land.
+    logs.log('U1', 'info', 'a')
+    const first = logs.flush()
+    logs.log('U1', 'info', 'b')
+    const second = logs.flush()
+    await Promise.all([first, second])
+    expect(readFileSync(UserLogs.fileFor(dir, 'U1', new Date()), 'utf8')).toMatch(/"a"[\s\S]*"b"/)
+  })
+})
