@@ -103,6 +103,7 @@ try {
   let fill = Math.max(0, TARGET - 2 * CREATE_RATE)
   load.send({create: CREATE_RATE, fill})
   let maxRss = 0
+  let maxRssWarm = 0
   const minutes = []
   const started = performance.now()
   const elapsedMin = () => (performance.now() - started) / 60_000
@@ -111,7 +112,10 @@ try {
   let tpsN = 0
   while (elapsedMin() < MINUTES) {
     await sleep(5000)
-    maxRss = Math.max(maxRss, process.memoryUsage.rss())
+    const rssNow = process.memoryUsage.rss()
+    maxRss = Math.max(maxRss, rssNow)
+    // Between forced GCs too: the highest RSS seen once warmed up (sampled every 5 s).
+    if (elapsedMin() > WARMUP) maxRssWarm = Math.max(maxRssWarm, rssNow)
     const tps = engine.latestMetrics?.business.tps ?? 0
     if (elapsedMin() > 0.5) {
       tpsSum += tps
@@ -146,6 +150,8 @@ try {
   out.refused_because = flow.reasons
   out.avg_transitions_per_s = tpsN ? Math.round(tpsSum / tpsN) : 0
   out.rss_mb_max = mb(maxRss)
+  out.rss_mb_max_after_warmup = mb(maxRssWarm)
+  out.rss_mb_max_after_gc = Math.max(...minutes.map((r) => r.rss_mb))
   out.heap_slope_mb_per_hour = slopePerHour(after.map((r) => ({x: r.minute, y: r.heap_used_mb})))
   out.rss_slope_mb_per_hour = slopePerHour(after.map((r) => ({x: r.minute, y: r.rss_mb})))
   out.events_rows_slope_per_hour = slopePerHour(after.filter((r) => r.minute > WARMUP + out.retention.events_hours * 60).map((r) => ({x: r.minute, y: r.events_rows})))
