@@ -139,6 +139,8 @@ try {
   load.send({create: 0, fill: 0, report: true})
   const flow = await new Promise((resolve) => load.once('message', resolve))
   load.send({stop: true})
+  // The order flow writes its last batch before the engine stops, so the drain covers everything.
+  await new Promise((resolve) => (load.exitCode !== null ? resolve() : load.once('exit', resolve)))
   const s0 = performance.now()
   await engine.stop()
   out.stop_ms = Math.round(performance.now() - s0)
@@ -153,6 +155,8 @@ try {
   out.rss_mb_max_after_warmup = mb(maxRssWarm)
   out.rss_mb_max_after_gc = Math.max(...minutes.map((r) => r.rss_mb))
   out.heap_slope_mb_per_hour = slopePerHour(after.map((r) => ({x: r.minute, y: r.heap_used_mb})))
+  // The second half alone: a one-off step during warm-up (caches filling) shows up in the whole-run slope, not here.
+  out.heap_slope_second_half_mb_per_hour = slopePerHour(minutes.filter((r) => r.minute > MINUTES / 2).map((r) => ({x: r.minute, y: r.heap_used_mb})))
   out.rss_slope_mb_per_hour = slopePerHour(after.map((r) => ({x: r.minute, y: r.rss_mb})))
   out.events_rows_slope_per_hour = slopePerHour(after.filter((r) => r.minute > WARMUP + out.retention.events_hours * 60).map((r) => ({x: r.minute, y: r.events_rows})))
   out.end = {events_rows: await count('events'), metrics_rows: await count('metrics'), order_logs_rows: await count('order_logs'), fills_rows: await count('fills'), log_dir: dirBytes(loaded.paths.logDir)}
