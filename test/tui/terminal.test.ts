@@ -1,4 +1,10 @@
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
+
+// Ink draws only the final frame when it believes it runs in CI (the CI variable, read when Ink is
+// first imported). These tests drive the interactive panel, frame by frame, whatever runs them.
+vi.hoisted(() => {
+  process.env.CI = 'false'
+})
 import {spawn} from 'node:child_process'
 import {EventEmitter} from 'node:events'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
