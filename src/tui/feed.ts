@@ -6,7 +6,7 @@ import {channels, toMessage, type EventMessage} from '../engine/bus/channels.js'
 import {connectRedis, redisConfigured, describeRedis, type RedisClient} from '../engine/bus/redis.js'
 import type {LoadedConfig} from '../engine/config/index.js'
 import {openEngine, type Engine} from '../engine/index.js'
-import {METRIC_NAMES, snapshotFromValues, type MetricsSnapshot} from '../engine/metrics/snapshot.js'
+import {METRIC_NAMES, metricsMessage, snapshotsFromPoints, type MetricsSnapshot} from '../engine/metrics/snapshot.js'
 import {readState, runningPid} from '../engine/runtime/pidfile.js'
 import type {OrderLog} from '../engine/store/index.js'
 import {applyEvent, describe, emptyModel, type PanelModel} from './model.js'
@@ -76,7 +76,7 @@ export class LiveFeed extends EventEmitter {
       if (o.status !== 'pending' && o.status !== 'partially_filled') this.model.closed++
     }
     // History in order, so the trends and the activity feed read as if we had been watching.
-    for (const snap of samples(points)) applyEvent(this.model, metricsMessage(snap))
+    for (const snap of snapshotsFromPoints(points)) applyEvent(this.model, metricsMessage(snap))
     this.model.activity = [...recent].map((e) => ({id: e.id, at: e.created_at, type: e.type, text: describe(toMessage(e), this.model), source: e.source}))
     this.model.events = 0
   }
@@ -157,7 +157,7 @@ export class LiveFeed extends EventEmitter {
   private async checkEngine(): Promise<void> {
     if (this.stopped) return
     try {
-      const [live] = await this.engine!.store.instances.live(5000)
+      const [live] = await this.engine!.store.instances.live(this.loaded.config.engine.instance_ttl_ms)
       this.liveEngine = live ? {instance_id: live.instance_id, started_at: live.started_at, heartbeat_at: live.heartbeat_at, age_ms: live.heartbeat_age_ms ?? 0} : undefined
       const metrics = live?.info.metrics as MetricsSnapshot | null | undefined
       if (this.status.source === 'database' && metrics?.at && metrics.at !== this.lastMetricsAt) {
@@ -190,21 +190,4 @@ export class LiveFeed extends EventEmitter {
     await this.cursor?.release().catch(() => {})
     await this.engine?.close()
   }
-}
-
-/** A metrics sample in the shape of the event the panel model applies. */
-function metricsMessage(snapshot: MetricsSnapshot): EventMessage {
-  return {id: 0, type: 'system.metrics', entity_type: 'system', entity_id: snapshot.instance_id, user_id: null, source: 'engine', created_at: snapshot.at, payload: snapshot as unknown as Record<string, unknown>}
-}
-
-/** Stored metric rows (one per name and sample) back into snapshots, oldest first. */
-function samples(points: {name: string; value: number; at: string; instance_id: string | null}[]): MetricsSnapshot[] {
-  const byAt = new Map<string, {instance: string; values: Record<string, number>}>()
-  for (const p of points) {
-    const key = `${p.at}|${p.instance_id ?? ''}`
-    const entry = byAt.get(key) ?? {instance: p.instance_id ?? '', values: {}}
-    entry.values[p.name] = p.value
-    byAt.set(key, entry)
-  }
-  return [...byAt.entries()].map(([key, e]) => snapshotFromValues(key.split('|')[0]!, e.instance, e.values))
 }

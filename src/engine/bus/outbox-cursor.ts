@@ -79,6 +79,13 @@ export class OutboxCursor {
     this.gaps.clear()
   }
 
+  /** A loop, not Math.min(...keys): up to maxGaps (100,000) arguments would overflow the call stack. */
+  private oldestGap(): number {
+    let min = Infinity
+    for (const id of this.gaps.keys()) if (id < min) min = id
+    return min
+  }
+
   /** Stops waiting for missing ids (rolled-back transactions): the next commit moves past them. */
   giveUpGaps(): void {
     this.gaps.clear()
@@ -86,7 +93,7 @@ export class OutboxCursor {
 
   /** Records progress once the events returned so far are handled (published, applied). */
   async commit(now = Date.now()): Promise<void> {
-    this.resolvedUpTo = this.gaps.size ? Math.min(...this.gaps.keys()) - 1 : this.maxSeen
+    this.resolvedUpTo = this.gaps.size ? this.oldestGap() - 1 : this.maxSeen
     if (!this.options.name) return
     const since = now - this.lastWriteAt
     const moved = this.resolvedUpTo !== this.written

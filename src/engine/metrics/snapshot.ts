@@ -1,3 +1,5 @@
+import type {EventMessage} from '../bus/channels.js'
+
 /**
  * One metrics sample: taken every second by the engine, published live (Redis `<prefix>metrics`, and
  * the engine's heartbeat row), and stored in `metrics` every monitoring.store_interval seconds.
@@ -101,4 +103,24 @@ export function snapshotFromValues(at: string, instanceId: string, values: Parti
     if (v !== undefined) (snap[group] as Record<string, number | null>)[key] = v
   }
   return snap
+}
+
+/**
+ * A sample as the panel and Redis subscribers receive it: the event envelope with `type`
+ * system.metrics and id 0 (samples are not outbox events, so they have no id to dedupe by).
+ */
+export function metricsMessage(snapshot: MetricsSnapshot): EventMessage {
+  return {id: 0, type: 'system.metrics', entity_type: 'system', entity_id: snapshot.instance_id, user_id: null, source: 'engine', created_at: snapshot.at, payload: snapshot as unknown as Record<string, unknown>}
+}
+
+/** Stored metric rows (one per name and sample) back into snapshots, oldest first. */
+export function snapshotsFromPoints(points: {name: string; value: number; at: string; instance_id: string | null}[]): MetricsSnapshot[] {
+  const byAt = new Map<string, {at: string; instance: string; values: Record<string, number>}>()
+  for (const p of points) {
+    const key = `${p.at}|${p.instance_id ?? ''}`
+    let entry = byAt.get(key)
+    if (!entry) byAt.set(key, (entry = {at: p.at, instance: p.instance_id ?? '', values: {}}))
+    entry.values[p.name] = p.value
+  }
+  return [...byAt.values()].map((e) => snapshotFromValues(e.at, e.instance, e.values))
 }

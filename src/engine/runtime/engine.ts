@@ -12,7 +12,7 @@ import {TransitionBatcher} from '../domain/orders/batcher.js'
 import {openEngine, type Engine} from '../index.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
 import {MetricsSampler} from '../metrics/sampler.js'
-import type {MetricsSnapshot} from '../metrics/snapshot.js'
+import {metricsMessage, type MetricsSnapshot} from '../metrics/snapshot.js'
 import {UserLogs} from '../logging/user-logs.js'
 import type {Order, Strategy, StoredEvent} from '../store/index.js'
 import {loadStrategy} from '../strategies/registry.js'
@@ -280,8 +280,7 @@ export class MonitoringEngine {
 
   /** Live metrics go straight to Redis (`<prefix>metrics`): a sample a second is no outbox event. */
   private async publishMetrics(snapshot: MetricsSnapshot): Promise<void> {
-    const message: EventMessage = {id: 0, type: 'system.metrics', entity_type: 'system', entity_id: this.instanceId, user_id: null, source: 'engine', created_at: snapshot.at, payload: snapshot as unknown as Record<string, unknown>}
-    await this.redis!.publish(channels.metrics(this.config.redis.key_prefix), JSON.stringify(message))
+    await this.redis!.publish(channels.metrics(this.config.redis.key_prefix), JSON.stringify(metricsMessage(snapshot)))
   }
 
   private count(e: StoredEvent): void {

@@ -104,11 +104,6 @@ export class EventRepo {
       .delete()
   }
 
-  async count(): Promise<number> {
-    const row = await this.knex('events').count({n: '*'}).first()
-    return Number(row?.n ?? 0)
-  }
-
   async hasOffset(name: string): Promise<boolean> {
     return Boolean(await this.knex('relay_offsets').where({name}).first('name'))
   }
