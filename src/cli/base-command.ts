@@ -3,7 +3,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 import {loadConfig, type LoadedConfig} from '../engine/config/index.js'
 import {environments} from '../engine/config/schema.js'
-import {OrdermonError, ExitCode, isOrdermonError} from '../engine/errors.js'
+import {classifyFailure, ExitCode, isConnectionFailure, isOrdermonError, OrdermonError} from '../engine/errors.js'
 import type {Actor, Engine, OpenEngineOptions} from '../engine/index.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -129,12 +129,11 @@ export function describeError(err: Error & {oclif?: {exit?: number}; code?: stri
       .replace(/^Error: /, '')
     return {code: ExitCode.invalidInput, kind: 'invalidInput', message: folded, hint: 'See --help for the flags.'}
   }
-  if (['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_SERVER_SHUTDOWN'].includes(err.code ?? '')) {
+  const {failure} = classifyFailure(err)
+  if (isConnectionFailure(failure))
     return {code: ExitCode.databaseUnavailable, kind: 'databaseUnavailable', message: `Lost the database connection: ${first}.`, hint: 'Check that the database is running; nothing was half-written.'}
-  }
-  if (err.code === 'ER_NO_SUCH_TABLE' || /no such table/i.test(first)) {
-    return {code: ExitCode.databaseUnavailable, kind: 'databaseUnavailable', message: 'The database has no ordermon schema.', hint: 'Run `ordermon init`.'}
-  }
+  if (failure === 'no_schema') return {code: ExitCode.databaseUnavailable, kind: 'databaseUnavailable', message: 'The database has no ordermon schema.', hint: 'Run `ordermon init`.'}
+  if (failure === 'redis_unavailable') return {code: ExitCode.redisUnavailable, kind: 'redisUnavailable', message: `Lost the Redis connection: ${first}.`, hint: 'Check that Redis is running, or unset ORDERMON_REDIS_URL.'}
   return {code: ExitCode.internal, kind: 'internal', message: `Unexpected error: ${first}`, hint: 'Run again with --verbose for the stack trace.'}
 }
 

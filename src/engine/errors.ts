@@ -44,3 +44,82 @@ export const conflict = (message: string, hint?: string, details?: Record<string
 export function isOrdermonError(err: unknown): err is OrdermonError {
   return err instanceof OrdermonError
 }
+
+/**
+ * What kind of failure a driver error is (mysql2, better-sqlite3, knex's pool, ioredis), decided in
+ * this one place: the CLI's exit codes, the engine's degraded state, the connection messages and the
+ * retry of busy SQLite transactions all ask here.
+ */
+export type Failure =
+  | 'connection_refused'
+  | 'connection_lost'
+  | 'timeout'
+  | 'host_not_found'
+  | 'access_denied'
+  | 'auth_failed'
+  | 'no_database'
+  | 'no_schema'
+  | 'cannot_open'
+  | 'redis_unavailable'
+  | 'duplicate'
+  | 'busy'
+  | 'other'
+
+const failureByCode: Record<string, Failure> = {
+  ECONNREFUSED: 'connection_refused',
+  ECONNRESET: 'connection_lost',
+  EPIPE: 'connection_lost',
+  PROTOCOL_CONNECTION_LOST: 'connection_lost',
+  ER_SERVER_SHUTDOWN: 'connection_lost',
+  ETIMEDOUT: 'timeout',
+  ENOTFOUND: 'host_not_found',
+  EAI_AGAIN: 'host_not_found',
+  ER_ACCESS_DENIED_ERROR: 'access_denied',
+  ER_BAD_DB_ERROR: 'no_database',
+  ER_NO_SUCH_TABLE: 'no_schema',
+  SQLITE_CANTOPEN: 'cannot_open',
+  ER_DUP_ENTRY: 'duplicate',
+  SQLITE_CONSTRAINT_UNIQUE: 'duplicate',
+  SQLITE_CONSTRAINT_PRIMARYKEY: 'duplicate',
+}
+
+/** The phrase each failure is reported with ("Cannot reach the database at ...: connection refused."). */
+const failureReason: Partial<Record<Failure, string>> = {
+  connection_refused: 'connection refused',
+  connection_lost: 'connection lost',
+  timeout: 'connection timed out',
+  host_not_found: 'host not found',
+  access_denied: 'access denied (user or password)',
+  auth_failed: 'authentication failed',
+  no_database: 'the database does not exist',
+  no_schema: 'no ordermon schema',
+  cannot_open: 'cannot open the file',
+}
+
+export interface ClassifiedFailure {
+  failure: Failure
+  /** One line for a message: the phrase above, or the error's own first line with URL passwords hidden. */
+  reason: string
+}
+
+export function classifyFailure(error: unknown): ClassifiedFailure {
+  const e = error as {code?: string; message?: string} | undefined
+  const code = e?.code ?? ''
+  const message = e?.message ?? String(error)
+  const failure: Failure =
+    failureByCode[code] ??
+    (code.startsWith('SQLITE_BUSY') ? 'busy'
+    : /no such table/i.test(message) ? 'no_schema'
+    : /NOAUTH|WRONGPASS|invalid password/i.test(message) ? 'auth_failed'
+    // ioredis reports a dead server in words, without a code.
+    : /Connection is closed|max retries per request|Stream isn't writeable/i.test(message) ? 'redis_unavailable'
+    // knex's pool: "Timeout acquiring a connection. The pool is probably full."
+    : /acquiring a connection|timed? ?out/i.test(message) ? 'timeout'
+    : /connection/i.test(message) ? 'connection_lost'
+    : 'other')
+  const own = message.split('\n')[0]!.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1********@').replace(/\.+$/, '')
+  return {failure, reason: failureReason[failure] ?? own}
+}
+
+/** The database (or Redis) cannot be reached right now: worth retrying later, not a bug. */
+export const isConnectionFailure = (f: Failure) => f === 'connection_refused' || f === 'connection_lost' || f === 'timeout' || f === 'host_not_found'

@@ -6,7 +6,7 @@ import {progressBar} from '../../cli/progress.js'
 import {confirm, interactive} from '../../cli/prompt.js'
 import type {BatchResult} from '../../engine/domain/orders/service.js'
 import {OrdermonError} from '../../engine/errors.js'
-import {openOrderStatuses} from '../../engine/store/index.js'
+import {openOrderStatuses} from '../../engine/domain/statuses.js'
 
 export default class OrderCancelBatch extends BaseCommand<typeof OrderCancelBatch> {
   static override summary = "Cancel a user's open orders in batches; safe to interrupt and run again."

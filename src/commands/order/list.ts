@@ -3,7 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {pageFooter, renderTable} from '../../cli/output.js'
 import {orderColumns} from '../../cli/views/orders.js'
 import type {OrderList} from '../../engine/domain/orders/service.js'
-import {orderStatuses} from '../../engine/store/index.js'
+import {orderStatuses} from '../../engine/domain/statuses.js'
 
 export default class ListOrders extends BaseCommand<typeof ListOrders> {
   static override summary = 'List orders, newest first.'

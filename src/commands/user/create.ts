@@ -4,7 +4,8 @@ import {list, passwordFlags, readPassword} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {userRecord} from '../../cli/views/users.js'
 import {permissionNames} from '../../engine/domain/users/rules.js'
-import {userRoles, userStatuses, userTypes, type User} from '../../engine/store/index.js'
+import {type User} from '../../engine/store/index.js'
+import {userRoles, userStatuses, userTypes} from '../../engine/domain/statuses.js'
 
 export default class UserCreate extends BaseCommand<typeof UserCreate> {
   static override summary = 'Create a trading user.'

@@ -1,7 +1,7 @@
 import type {Redis as RedisClient, RedisOptions} from 'ioredis'
 import type {OrdermonConfig} from '../config/index.js'
 import {redactUrl} from '../config/index.js'
-import {OrdermonError} from '../errors.js'
+import {classifyFailure, OrdermonError} from '../errors.js'
 
 export type {RedisClient}
 
@@ -41,13 +41,7 @@ export async function connectRedis(config: OrdermonConfig, overrides: {keyPrefix
     await client.ping()
   } catch (error) {
     client.disconnect()
-    const e = (socketError ?? error) as {code?: string; message?: string}
-    const reason =
-      e?.code === 'ECONNREFUSED' ? 'connection refused'
-      : e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' ? 'host not found'
-      : e?.code === 'ETIMEDOUT' ? 'connection timed out'
-      : /NOAUTH|WRONGPASS|invalid password/i.test(e?.message ?? '') ? 'authentication failed'
-      : (e?.message ?? String(error)).split('\n')[0]!.replace(/\.+$/, '')
+    const {reason} = classifyFailure(socketError ?? error)
     throw new OrdermonError('redisUnavailable', `Cannot reach Redis at ${describeRedis(config)}: ${reason}.`, {
       hint: 'Check that Redis is running and ORDERMON_REDIS_URL is right, or unset it to run without Redis.',
       cause: error,

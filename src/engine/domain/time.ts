@@ -7,6 +7,15 @@ import {show, showJson} from './validate.js'
  * built. Dates without a zone are UTC.
  */
 
+/**
+ * The UTC calendar day of an instant, YYYY-MM-DD: the day that dated log files, "fills today" and a
+ * strategy's daily loss limit roll over on. One function, so they all roll over at the same instant.
+ */
+export const utcDay = (d: Date): string => d.toISOString().slice(0, 10)
+
+/** UTC midnight starting the day of `d`. */
+export const startOfUtcDay = (d: Date): Date => new Date(`${utcDay(d)}T00:00:00Z`)
+
 /** A half-open span of time: start <= t < end. */
 export interface Period {
   start: Date

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import winston from 'winston'
 import DailyRotateFile from 'winston-daily-rotate-file'
 import {isSecretPath, REDACTED, redactUrl} from '../config/index.js'
+import {utcDay} from '../domain/time.js'
 
 /** Replaces secret fields and URL passwords anywhere in a log entry before it is written. */
 const redact = winston.format((info) => {
@@ -56,6 +57,6 @@ function moveLegacyLog(logDir: string): void {
   const legacy = join(logDir, SYSTEM_LOG_LINK)
   try {
     const st = lstatSync(legacy)
-    if (st.isFile()) renameSync(legacy, join(logDir, `system-legacy_${st.mtime.toISOString().slice(0, 10)}.log`))
+    if (st.isFile()) renameSync(legacy, join(logDir, `system-legacy_${utcDay(st.mtime)}.log`))
   } catch {}
 }

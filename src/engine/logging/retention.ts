@@ -1,5 +1,6 @@
 import {lstatSync, readdirSync, readlinkSync, realpathSync, rmdirSync, unlinkSync, type Stats} from 'node:fs'
 import {join, sep} from 'node:path'
+import {utcDay} from '../domain/time.js'
 import {invalidInput} from '../errors.js'
 
 export interface CleanupOptions {
@@ -23,7 +24,6 @@ export interface CleanupResult {
 const dated = /_(\d{4}-\d{2}-\d{2})\.log(\.\d+)?$/
 const isLog = (name: string) => /\.log(\.\d+)?$/.test(name)
 
-const day = (d: Date) => d.toISOString().slice(0, 10)
 
 /** A relative link to a plain name in the same directory (what the rotating system log makes). */
 function linksBeside(path: string): boolean {
@@ -44,8 +44,8 @@ function linksBeside(path: string): boolean {
 export function cleanupLogs(logDir: string, options: CleanupOptions): CleanupResult {
   if (!Number.isInteger(options.days) || options.days < 1 || options.days > 3650) throw invalidInput(`days ${options.days} is not valid: use a whole number from 1 to 3650.`)
   const now = options.now ?? new Date()
-  const today = day(now)
-  const cutoff = day(new Date(now.getTime() - (options.days - 1) * 86_400_000))
+  const today = utcDay(now)
+  const cutoff = utcDay(new Date(now.getTime() - (options.days - 1) * 86_400_000))
   const result: CleanupResult = {log_dir: logDir, cutoff, deleted: [], bytes_freed: 0, kept: 0, skipped_links: [], dry_run: Boolean(options.dryRun)}
   let root: string
   try {
@@ -76,7 +76,7 @@ export function cleanupLogs(logDir: string, options: CleanupOptions): CleanupRes
         else empty = false
         continue
       }
-      const fileDay = dated.exec(name)?.[1] ?? day(st.mtime)
+      const fileDay = dated.exec(name)?.[1] ?? utcDay(st.mtime)
       // Belt and braces: the real path must still be inside the log directory.
       const inside = realpathSync(path).startsWith(root + sep)
       if (!st.isFile() || !isLog(name) || !inside || fileDay >= cutoff || fileDay >= today) {

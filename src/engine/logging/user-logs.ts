@@ -1,5 +1,6 @@
 import {appendFile, mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
+import {utcDay} from '../domain/time.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -39,7 +40,7 @@ export class UserLogs {
 
   static fileFor(logDir: string, userId: string, date: Date): string {
     const safe = userId.replace(/[^A-Za-z0-9_-]/g, '_')
-    const day = date.toISOString().slice(0, 10)
+    const day = utcDay(date)
     return join(logDir, 'users', `user_${safe}`, `user_${safe}_${day}.log`)
   }
 

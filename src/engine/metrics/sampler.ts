@@ -1,3 +1,4 @@
+import {startOfUtcDay, utcDay} from '../domain/time.js'
 import type {Store} from '../store/index.js'
 import {LatencyWindow, RateWindow} from './rate-window.js'
 import {flattenSnapshot, latencyStats, type MetricsSnapshot} from './snapshot.js'
@@ -17,16 +18,16 @@ export interface SamplerOptions {
   storeEveryMs(): number
 }
 
-const utcDay = (d: Date) => d.toISOString().slice(0, 10)
-
 /**
  * Business and host metrics for the engine: rates over a 10 s window (a per-second figure reads 0
- * between bursts), fills today, latency. Each sample is published live; one every storeEveryMs is
- * stored, so the `metrics` table grows by a fixed amount per hour whatever the load.
+ * between bursts), fills today, latency, totals. Each sample is published live; one every
+ * storeEveryMs is stored, so the `metrics` table grows by a fixed amount per hour whatever the load.
  */
 export class MetricsSampler {
-  readonly transitions = new RateWindow(10)
-  readonly events = new RateWindow(10)
+  private readonly transitions = new RateWindow(10)
+  private readonly events = new RateWindow(10)
+  /** Events applied since the engine started. */
+  eventsTotal = 0
   private readonly latency = new LatencyWindow(10)
   private readonly probe = new SystemProbe()
   private fillsToday = 0
@@ -38,12 +39,25 @@ export class MetricsSampler {
 
   async init(now = new Date()): Promise<void> {
     this.day = utcDay(now)
-    this.fillsToday = await this.options.store.orders.countFillsSince(new Date(`${this.day}T00:00:00Z`))
+    this.fillsToday = await this.options.store.orders.countFillsSince(startOfUtcDay(now))
   }
 
-  onFill(now = new Date()): void {
-    this.rollDay(now)
-    this.fillsToday++
+  /** Counts one event the engine applied: events/s, TPS (order events) and fills today. */
+  onEvent(entityType: string, filledDelta: number, now = new Date()): void {
+    const t = now.getTime()
+    this.eventsTotal++
+    this.events.add(1, t)
+    if (entityType !== 'order') return
+    this.transitions.add(1, t)
+    if (filledDelta > 0) {
+      this.rollDay(now)
+      this.fillsToday++
+    }
+  }
+
+  /** Events per second over the last 10 s (reading it changes nothing). */
+  eventsPerSecond(now = Date.now()): number {
+    return this.events.rate(now)
   }
 
   private rollDay(now: Date): void {

@@ -1,5 +1,7 @@
-import type {ChangedRow, NewEvent, OrderStatus, Store, WatchedTable} from '../store/index.js'
+import type {ChangedRow, NewEvent, Store, WatchedTable} from '../store/index.js'
+import type {OrderStatus} from '../domain/statuses.js'
 
+import {CHANGED_IN_DATABASE, orderEvents, strategyEvents, userEvents} from '../domain/events.js'
 export interface DetectedChange {
   table: WatchedTable
   id: string
@@ -15,7 +17,6 @@ export interface DetectorOptions {
 }
 
 const tables: WatchedTable[] = ['users', 'strategies', 'orders']
-const strategyVerb: Record<string, string> = {running: 'started', stopped: 'stopped', paused: 'paused', error: 'failed'}
 
 /**
  * DB-driven control, as in the original system: a status changed by raw SQL from outside
@@ -51,12 +52,12 @@ export class ChangeDetector {
       const events: NewEvent[] = []
       for (const c of changes) {
         if (c.table === 'orders') {
-          await tx.orders.insertLogs([{order_id: c.id, from_status: (c.from as OrderStatus) ?? null, to_status: c.to as OrderStatus, filled_delta: c.filled_delta ?? 0, reason: 'changed in the database', source: 'sql', actor: 'sql'}])
-          events.push({type: `order.${c.to}`, entity_type: 'order', entity_id: c.id, user_id: c.user_id, source: 'sql', payload: {from: c.from, to: c.to, filled_delta: c.filled_delta}})
+          await tx.orders.insertLogs([{order_id: c.id, from_status: (c.from as OrderStatus) ?? null, to_status: c.to as OrderStatus, filled_delta: c.filled_delta ?? 0, reason: CHANGED_IN_DATABASE, source: 'sql', actor: 'sql'}])
+          events.push(orderEvents.changed({order_id: c.id, user_id: c.user_id}, c.to as OrderStatus, 'sql', {from: c.from, to: c.to, filled_delta: c.filled_delta}))
         } else if (c.table === 'users') {
-          events.push({type: 'user.status_changed', entity_type: 'user', entity_id: c.id, user_id: c.id, source: 'sql', payload: {from: c.from, to: c.to, reason: 'changed in the database'}})
+          events.push(userEvents.statusChanged(c.id, c.from, c.to, CHANGED_IN_DATABASE, 'sql'))
         } else {
-          events.push({type: `strategy.${strategyVerb[c.to] ?? 'updated'}`, entity_type: 'strategy', entity_id: c.id, user_id: c.user_id, source: 'sql', payload: {from: c.from, to: c.to, reason: 'changed in the database'}})
+          events.push(strategyEvents.statusChanged({strategy_id: c.id, user_id: c.user_id}, c.from, c.to, CHANGED_IN_DATABASE, 'sql'))
         }
       }
       await tx.events.append(events)

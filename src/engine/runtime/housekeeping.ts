@@ -1,4 +1,5 @@
 import type {OrdermonConfig} from '../config/index.js'
+import {utcDay} from '../domain/time.js'
 import type {Logger} from '../logging/logger.js'
 import {cleanupLogs} from '../logging/retention.js'
 import type {Store} from '../store/index.js'
@@ -91,7 +92,7 @@ export class Housekeeping {
 
   /** Log files past logging.retention_days: at the first pass and then once per UTC day. */
   private logRetention(now: Date): number {
-    const day = now.toISOString().slice(0, 10)
+    const day = utcDay(now)
     if (day === this.logsDay) return 0
     this.logsDay = day
     try {

@@ -1,4 +1,4 @@
-import {isOpen} from '../domain/orders/state-machine.js'
+import {isOpenOrder} from '../domain/statuses.js'
 import type {Order, User} from '../store/index.js'
 import type {StrategyRunner} from './strategy-runner.js'
 
@@ -75,7 +75,7 @@ export class MonitorState {
 
   /** Keeps an order if it is open and its user monitored; forgets it otherwise. */
   track(o: Order): boolean {
-    const keep = isOpen(o.status) && this.monitors.has(o.user_id)
+    const keep = isOpenOrder(o.status) && this.monitors.has(o.user_id)
     if (keep) {
       this.openOrders.set(o.order_id, o)
       let bySym = this.ordersBySymbol.get(o.symbol)
@@ -88,7 +88,7 @@ export class MonitorState {
     if (o.strategy_id) {
       const r = this.runner(o.strategy_id)
       if (r) {
-        if (isOpen(o.status)) r.working.add(o.symbol)
+        if (isOpenOrder(o.status)) r.working.add(o.symbol)
         else r.working.delete(o.symbol)
       }
     }

@@ -1,4 +1,5 @@
 import {withinSchedule} from '../domain/strategies/schedule.js'
+import {utcDay} from '../domain/time.js'
 import type {Strategy} from '../store/index.js'
 import type {OrderIntent, StrategyView, TradingStrategy} from '../strategies/types.js'
 import type {Tick} from './market/types.js'
@@ -33,7 +34,7 @@ export class StrategyRunner {
 
   /** Books a fill: average cost on the way in, realised P&L on the way out (for max_daily_loss). */
   onFill(symbol: string, side: 'buy' | 'sell', quantity: number, price: number, now = new Date()): void {
-    const today = now.toISOString().slice(0, 10)
+    const today = utcDay(now)
     if (today !== this.day) {
       this.day = today
       this.realizedToday = 0

@@ -3,7 +3,7 @@ import {dirname} from 'node:path'
 import knexFactory, {type Knex} from 'knex'
 import type {LoadedConfig} from '../config/index.js'
 import {redactUrl} from '../config/index.js'
-import {OrdermonError} from '../errors.js'
+import {classifyFailure, OrdermonError} from '../errors.js'
 import {Dialect, type DbClient} from './dialect.js'
 
 export interface Database {
@@ -111,18 +111,10 @@ function buildKnex(loaded: LoadedConfig, withDatabase = true): Knex {
 
 /** Translates driver errors into one line that says which database and what to check. */
 export function unreachable(loaded: LoadedConfig, error: unknown): OrdermonError {
-  const e = error as {code?: string; errno?: number; message?: string}
+  const {failure, reason} = classifyFailure(error)
   const label = describeTarget(loaded)
-  const reason =
-    e?.code === 'ECONNREFUSED' ? 'connection refused'
-    : e?.code === 'ENOTFOUND' ? 'host not found'
-    : e?.code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '') ? 'connection timed out'
-    : e?.code === 'ER_ACCESS_DENIED_ERROR' ? 'access denied (user or password)'
-    : e?.code === 'ER_BAD_DB_ERROR' ? 'the database does not exist'
-    : e?.code === 'SQLITE_CANTOPEN' ? 'cannot open the file'
-    : (e?.message ?? String(error)).split('\n')[0]!.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1********@')
   const hint =
-    e?.code === 'ER_BAD_DB_ERROR' ? 'Run `ordermon init` to create it.'
+    failure === 'no_database' ? 'Run `ordermon init` to create it.'
     : loaded.config.database.client === 'mysql' ? 'Check that MySQL/MariaDB is running and that ORDERMON_DATABASE_URL is right.'
     : 'Check ORDERMON_HOME and the permissions of its directory.'
   return new OrdermonError('databaseUnavailable', `Cannot reach the database at ${label}: ${reason}.`, {hint, cause: error})

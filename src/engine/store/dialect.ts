@@ -48,6 +48,37 @@ export class Dialect {
   /** The SQL condition of a row changed outside ordermon. */
   readonly dirtySql = '(synced_at IS NULL OR updated_at <> synced_at)'
 
+  /**
+   * Rows changed outside ordermon: MySQL reads the indexed generated column `dirty`; SQLite the same
+   * condition, which its partial index covers (see the migration index_outside_changes).
+   */
+  whereDirty(q: Knex.QueryBuilder): Knex.QueryBuilder {
+    return this.client === 'mysql' ? q.where('dirty', 1) : q.whereRaw(this.dirtySql)
+  }
+
+  /**
+   * Locks the selected rows until the transaction ends on MySQL. SQLite has no row locks and needs
+   * none: its transactions take the database's write lock (see lockWritersAtBegin).
+   */
+  forUpdate<Q extends Knex.QueryBuilder>(q: Q): Q {
+    return this.client === 'mysql' ? (q.forUpdate() as Q) : q
+  }
+
+  /**
+   * SQLite in WAL mode: a transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
+   * the busy timeout does not apply) if another connection — the engine, the CLI — committed in
+   * between. Taking the write lock first makes it wait its turn instead; the store also retries a
+   * busy error that still gets through (the whole transaction rolled back, so running it again is safe).
+   */
+  get lockWritersAtBegin(): boolean {
+    return this.client === 'sqlite'
+  }
+
+  /** The first statement of such a transaction: a no-op write, which takes the write lock. */
+  async takeWriteLock(trx: Knex.Transaction): Promise<void> {
+    await trx.raw('UPDATE sequences SET value = value WHERE 0')
+  }
+
   /** A JS Date as a value this database stores in a timestamp column. */
   toDb(date: Date): Date | string {
     return this.client === 'mysql' ? date : date.toISOString().replace('T', ' ').replace('Z', '')
@@ -101,15 +132,6 @@ export class Dialect {
     return `UPDATE ${table} SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}, ${extra} FROM (${values}) AS v WHERE ${table}.${key} = v.${key}`
   }
 
-  isUniqueViolation(error: unknown): boolean {
-    const e = error as {code?: string; errno?: number}
-    return e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-  }
-
-  isMissingTable(error: unknown): boolean {
-    const e = error as {code?: string; message?: string}
-    return e?.code === 'ER_NO_SUCH_TABLE' || /no such table/i.test(e?.message ?? '')
-  }
 }
 
 /** Column helpers for migrations: timestamps and the updated_at maintenance that raw SQL also gets. */

@@ -1,4 +1,5 @@
 import type {Knex} from 'knex'
+import {classifyFailure} from '../errors.js'
 import type {Database} from './connection.js'
 import type {Dialect} from './dialect.js'
 import {AuditRepo} from './repos/audit.js'
@@ -42,20 +43,15 @@ export class Store {
   /** Runs `work` in one transaction: the change, its audit row and its event commit together or not at all. */
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     // Nested calls (a transaction inside one) become savepoints: no locking or retry of their own.
-    if (this.knex.isTransaction || this.dialect.client !== 'sqlite') return this.knex.transaction((trx) => work(new Store(trx, this.dialect)))
-    // SQLite in WAL mode: a transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT,
-    // the busy timeout does not apply) if another connection — the engine, the CLI — committed in
-    // between. Taking the write lock first makes it wait its turn instead, and a busy error that
-    // still gets through is retried: the whole transaction rolled back, so running it again is safe.
+    if (this.knex.isTransaction || !this.dialect.lockWritersAtBegin) return this.knex.transaction((trx) => work(new Store(trx, this.dialect)))
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.knex.transaction(async (trx) => {
-          await trx.raw('UPDATE sequences SET value = value WHERE 0')
+          await this.dialect.takeWriteLock(trx)
           return work(new Store(trx, this.dialect))
         })
       } catch (error) {
-        const code = (error as {code?: string}).code ?? ''
-        if (!code.startsWith('SQLITE_BUSY') || attempt >= 20) throw error
+        if (classifyFailure(error).failure !== 'busy' || attempt >= 20) throw error
         await new Promise((r) => setTimeout(r, Math.min(200, 5 * attempt * attempt)))
       }
     }

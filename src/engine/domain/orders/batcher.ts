@@ -1,11 +1,12 @@
-import type {Order, OrderLogSource, Store} from '../../store/index.js'
+import type {Order, Store} from '../../store/index.js'
+import type {ChangeSource} from '../statuses.js'
 import {isOrdermonError} from '../../errors.js'
 import {planChange, type ChangePlan, type ChangeRequest} from './lifecycle.js'
 
 export type TransitionRequest = {order_id: string} & Omit<ChangeRequest, 'source' | 'actor' | 'modify'>
 
 export interface BatcherOptions {
-  source: OrderLogSource
+  source: ChangeSource
   actor: string
   /** Flush when this many requests wait... */
   maxBatch?: number

@@ -1,5 +1,7 @@
 import {conflict} from '../../errors.js'
-import type {FillRow, NewEvent, Order, OrderChange, OrderLogRow, OrderLogSource, OrderStatus, Store} from '../../store/index.js'
+import type {FillRow, NewEvent, Order, OrderChange, OrderLogRow, Store} from '../../store/index.js'
+import type {ChangeSource, OrderStatus} from '../statuses.js'
+import {orderEvents} from '../events.js'
 import {assertTransition} from './state-machine.js'
 
 export interface Fill {
@@ -14,7 +16,7 @@ export interface ChangeRequest {
   fill?: Fill
   modify?: {quantity?: number; price?: number | null}
   reason?: string | null
-  source: OrderLogSource
+  source: ChangeSource
   actor?: string | null
 }
 
@@ -42,7 +44,7 @@ export function planChange(order: Order, req: ChangeRequest, now = new Date()): 
   let filledDelta = 0
   let logPrice: number | null = null
   let logQuantity: number | null = null
-  let eventType: string
+  let eventType: OrderStatus | 'modified'
 
   if (req.fill) {
     const {quantity, price} = req.fill
@@ -56,17 +58,17 @@ export function planChange(order: Order, req: ChangeRequest, now = new Date()): 
     if (to === 'filled') change.filled_at = now
     filledDelta = quantity
     logPrice = price
-    eventType = `order.${to}`
+    eventType = to
   } else if (req.modify) {
     if (req.modify.quantity !== undefined) change.quantity = req.modify.quantity
     if (req.modify.price !== undefined) change.price = req.modify.price
     logQuantity = req.modify.quantity ?? null
     logPrice = req.modify.price ?? null
-    eventType = 'order.modified'
+    eventType = 'modified'
   } else {
     assertTransition(order.order_id, order.status, to)
     change.status = to
-    eventType = `order.${to}`
+    eventType = to
   }
   if (req.reason !== undefined && !req.modify) change.status_reason = req.reason
 
@@ -93,27 +95,20 @@ export function planChange(order: Order, req: ChangeRequest, now = new Date()): 
     fill: req.fill
       ? {order_id: order.order_id, user_id: order.user_id, strategy_id: order.strategy_id, symbol: order.symbol, side: order.side, quantity: req.fill.quantity, price: req.fill.price, fee: req.fill.fee ?? 0}
       : undefined,
-    event: {
-      type: eventType,
-      entity_type: 'order',
-      entity_id: order.order_id,
-      user_id: order.user_id,
-      source: req.source,
-      payload: {
-        from: order.status,
-        to,
-        symbol: order.symbol,
-        side: order.side,
-        quantity: after.quantity,
-        price: after.price,
-        filled_quantity: after.filled_quantity,
-        filled_delta: filledDelta || undefined,
-        fill_price: req.fill?.price,
-        strategy_id: order.strategy_id,
-        version: after.version,
-        reason: req.reason ?? undefined,
-      },
-    },
+    event: orderEvents.changed(order, eventType, req.source, {
+      from: order.status,
+      to,
+      symbol: order.symbol,
+      side: order.side,
+      quantity: after.quantity,
+      price: after.price,
+      filled_quantity: after.filled_quantity,
+      filled_delta: filledDelta || undefined,
+      fill_price: req.fill?.price,
+      strategy_id: order.strategy_id,
+      version: after.version,
+      reason: req.reason ?? undefined,
+    }),
   }
 }
 

@@ -1,6 +1,7 @@
 import type {OrdermonConfig} from '../../config/index.js'
 import {invalidInput} from '../../errors.js'
-import {orderSides, orderTypes, timesInForce, type Order} from '../../store/index.js'
+import {type Order} from '../../store/index.js'
+import {orderSides, orderTypes, timesInForce} from '../statuses.js'
 import {requireOneOf, requireText, show} from '../validate.js'
 
 /** Numbers arrive as text from flags and JSON; anything but a plain finite decimal is refused. */

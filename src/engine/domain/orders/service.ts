@@ -1,20 +1,13 @@
-import {conflict, invalidInput, notFound} from '../../errors.js'
-import {
-  openOrderStatuses,
-  orderStatuses,
-  type Fill as FillRecord,
-  type Order,
-  type OrderLog,
-  type OrderStatus,
-  type Store,
-} from '../../store/index.js'
+import {classifyFailure, conflict, invalidInput, notFound} from '../../errors.js'
+import {type Fill as FillRecord, type Order, type OrderLog, type Store} from '../../store/index.js'
+import {isOpenOrder, isTerminalOrder, openOrderStatuses, orderStatuses, type OrderStatus} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
+import {orderEvents} from '../events.js'
 import {formatOrderId} from '../ids.js'
 import {parseSince} from '../time.js'
 import {requireOneOf, show, validReason} from '../validate.js'
 import {applyChange, type Fill} from './lifecycle.js'
 import {validClientOrderId, validPrice, validQuantity, validSymbol, validTerms} from './rules.js'
-import {isOpen, isTerminal} from './state-machine.js'
 
 export interface CreateOrderOptions {
   user_id: string
@@ -125,14 +118,9 @@ export class OrderService {
         const orderId = formatOrderId(await tx.sequences.allocate('order'))
         await tx.orders.insert([{order_id: orderId, client_order_id: clientOrderId ?? null, user_id: userId, strategy_id: strategyId ?? null, symbol, ...terms, status: 'pending'}])
         await tx.orders.insertLogs([{order_id: orderId, from_status: null, to_status: 'pending', quantity: terms.quantity, price: terms.price, reason: 'created', source: actor.source, actor: actor.name}])
-        await tx.events.append({
-          type: 'order.created',
-          entity_type: 'order',
-          entity_id: orderId,
-          user_id: userId,
-          source: actor.source,
-          payload: {to: 'pending', symbol, side: terms.side, order_type: terms.order_type, quantity: terms.quantity, price: terms.price, strategy_id: strategyId ?? null, client_order_id: clientOrderId ?? null},
-        })
+        await tx.events.append(
+          orderEvents.created({order_id: orderId, user_id: userId}, actor.source, {symbol, side: terms.side, order_type: terms.order_type, quantity: terms.quantity, price: terms.price, strategy_id: strategyId ?? null, client_order_id: clientOrderId ?? null}),
+        )
         if (actor.source !== 'engine')
           await tx.audit.record({actor: actor.name, action: 'order.create', target_type: 'order', target: orderId, details: {user_id: userId, symbol, side: terms.side, quantity: terms.quantity, price: terms.price}})
         return {order: (await tx.orders.find(orderId))!, duplicate: false}
@@ -141,7 +129,7 @@ export class OrderService {
       return await attempt()
     } catch (error) {
       // Two creates racing with one client_order_id: the unique index lets one in; the other replays it.
-      if (clientOrderId && this.store.dialect.isUniqueViolation(error)) return attempt()
+      if (clientOrderId && classifyFailure(error).failure === 'duplicate') return attempt()
       throw error
     }
   }
@@ -206,7 +194,7 @@ export class OrderService {
     const quantity = options.quantity === undefined ? undefined : validQuantity(options.quantity, this.limits)
     const price = options.price === undefined ? undefined : validPrice(options.price, this.limits)
     return this.withLatest(orderId, async (tx, order) => {
-      if (!isOpen(order.status)) throw conflict(`Order ${order.order_id} is ${order.status}; only pending or partially filled orders can be modified.`)
+      if (!isOpenOrder(order.status)) throw conflict(`Order ${order.order_id} is ${order.status}; only pending or partially filled orders can be modified.`)
       if (price !== undefined && (order.order_type === 'market' || order.order_type === 'stop')) throw invalidInput(`Order ${order.order_id} is a ${order.order_type} order; it has no price to modify.`)
       if (quantity !== undefined && quantity <= order.filled_quantity)
         throw conflict(`Quantity ${quantity} is not above the ${order.filled_quantity} already filled on ${order.order_id}.`, `Use a quantity above ${order.filled_quantity}, or cancel the rest.`)
@@ -223,7 +211,7 @@ export class OrderService {
   async cancel(orderId: string, actor: Actor, reasonText?: string): Promise<Order> {
     const reason = validReason(reasonText) ?? 'cancelled by user'
     return this.withLatest(orderId, async (tx, order) => {
-      if (isTerminal(order.status)) throw conflict(`Order ${order.order_id} is already ${order.status}; it cannot be cancelled.`)
+      if (isTerminalOrder(order.status)) throw conflict(`Order ${order.order_id} is already ${order.status}; it cannot be cancelled.`)
       const after = await applyChange(tx, order, {to: 'cancelled', reason, source: actor.source, actor: actor.name})
       if (after && actor.source !== 'engine') await tx.audit.record({actor: actor.name, action: 'order.cancel', target_type: 'order', target: order.order_id, details: {from: order.status, reason}})
       return after
@@ -245,7 +233,7 @@ export class OrderService {
   private batchStatuses(status: string | string[] | undefined): OrderStatus[] {
     if (status === undefined) return [...openOrderStatuses]
     const list = (Array.isArray(status) ? status : [status]).map((s) => requireOneOf('status', s, orderStatuses))
-    const closed = list.filter((s) => !isOpen(s))
+    const closed = list.filter((s) => !isOpenOrder(s))
     if (closed.length) throw invalidInput(`Only open orders can be cancelled; ${closed.join(', ')} orders are final.`, 'Use --status pending or --status partially_filled.')
     return list
   }

@@ -1,5 +1,5 @@
 import {conflict} from '../../errors.js'
-import type {OrderStatus} from '../../store/index.js'
+import {isTerminalOrder, type OrderStatus} from '../statuses.js'
 
 /**
  * The order state machine, in one place. pending -> partially_filled -> filled;
@@ -15,21 +15,12 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
   expired: [],
 }
 
-export const terminalStatuses: readonly OrderStatus[] = ['filled', 'cancelled', 'rejected', 'expired']
-
-export const isTerminal = (s: OrderStatus) => terminalStatuses.includes(s)
-export const isOpen = (s: OrderStatus) => s === 'pending' || s === 'partially_filled'
-
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return transitions[from].includes(to)
 }
 
 export function assertTransition(orderId: string, from: OrderStatus, to: OrderStatus): void {
   if (canTransition(from, to)) return
-  const why = isTerminal(from) ? `it is already ${from}, a final state` : `${from} cannot become ${to}`
+  const why = isTerminalOrder(from) ? `it is already ${from}, a final state` : `${from} cannot become ${to}`
   throw conflict(`Order ${orderId} cannot be ${to === 'partially_filled' ? 'partially filled' : to}: ${why}.`, 'See its history with `ordermon order history --order-id ' + orderId + '`.')
-}
-
-export function allowedFrom(from: OrderStatus): readonly OrderStatus[] {
-  return transitions[from]
 }

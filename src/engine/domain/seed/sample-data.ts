@@ -1,5 +1,7 @@
-import type {NewOrderRow, OrderLogRow, FillRow, NewStrategyRow, OrderStatus} from '../../store/index.js'
+import type {NewOrderRow, OrderLogRow, FillRow, NewStrategyRow} from '../../store/index.js'
+import type {OrderStatus} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
+import {strategyEvents} from '../events.js'
 import {formatOrderId, formatStrategyId} from '../ids.js'
 import {UserService} from '../users/service.js'
 import {randomBytes} from 'node:crypto'
@@ -116,7 +118,7 @@ export async function loadSampleData(deps: ServiceDeps, actor: Actor, options: S
     const strategyRows: NewStrategyRow[] = strategies.map((s, i) => ({...s, strategy_id: formatStrategyId(firstStrategy + i)}))
     for (const s of strategyRows) await tx.strategies.insert(s)
     // Their creation is recorded like any other, so the engine's change detector knows their state.
-    await tx.events.append(strategyRows.map((s) => ({type: 'strategy.created', entity_type: 'strategy' as const, entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {name: s.name, type: s.type, status: s.status}})))
+    await tx.events.append(strategyRows.map((s) => strategyEvents.created(s, actor.source)))
     for (const [username, id] of Object.entries(ids)) {
       if (!username.startsWith('trader00')) continue
       await tx.users.recordLogin(id, {ip: `10.0.0.${Object.keys(ids).indexOf(username) + 10}`, device: 'ordermon-cli', success: true, reason: null})

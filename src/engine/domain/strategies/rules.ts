@@ -1,6 +1,6 @@
 import type {OrdermonConfig} from '../../config/index.js'
 import {invalidInput} from '../../errors.js'
-import {strategyTypes, type StrategyType} from '../../store/index.js'
+import {strategyTypes, type StrategyType} from '../statuses.js'
 import {parseClock} from '../time.js'
 import {requireOneOf, requireText, show, showJson} from '../validate.js'
 

@@ -1,6 +1,8 @@
 import {conflict, invalidInput, notFound} from '../../errors.js'
-import {openOrderStatuses, strategyStatuses, strategyTypes, type Strategy, type StrategyStatus, type Store} from '../../store/index.js'
+import {type Strategy, type Store} from '../../store/index.js'
+import {openOrderStatuses, strategyStatuses, strategyTypes, type StrategyStatus} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
+import {strategyEvents} from '../events.js'
 import {formatStrategyId} from '../ids.js'
 import {computePnl, type PnlResult} from '../pnl.js'
 import {endOfDay, parseDate} from '../time.js'
@@ -92,7 +94,7 @@ export class StrategyService {
       if (explicitId && m) await tx.sequences.ensureAtLeast('strategy', Number(m[1]))
       await tx.strategies.insert({strategy_id: strategyId, user_id: userId, name, type, status: 'stopped', parameters, risk_management, schedule, module_path})
       await tx.audit.record({actor: actor.name, action: 'strategy.create', target_type: 'strategy', target: strategyId, details: {user_id: userId, name, type}})
-      await tx.events.append({type: 'strategy.created', entity_type: 'strategy', entity_id: strategyId, user_id: userId, source: actor.source, payload: {name, type, status: 'stopped'}})
+      await tx.events.append(strategyEvents.created({strategy_id: strategyId, user_id: userId, name, type, status: 'stopped'}, actor.source))
       return (await tx.strategies.find(strategyId))!
     })
   }
@@ -122,9 +124,8 @@ export class StrategyService {
       }
       if (s.status === to) return {strategy: s, previous: s.status, changed: false}
       await tx.strategies.update(s.strategy_id, {status: to, status_reason: reason ?? null, started: to === 'running', stopped: to === 'stopped'})
-      const verb = to === 'running' ? 'started' : to === 'stopped' ? 'stopped' : to === 'paused' ? 'paused' : 'failed'
       await tx.audit.record({actor: actor.name, action: `strategy.${{running: 'start', stopped: 'stop', paused: 'pause', error: 'fail'}[to]}`, target_type: 'strategy', target: s.strategy_id, details: {from: s.status, to, reason: reason ?? null}})
-      await tx.events.append({type: `strategy.${verb}`, entity_type: 'strategy', entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {from: s.status, to, reason: reason ?? null}})
+      await tx.events.append(strategyEvents.statusChanged(s, s.status, to, reason ?? null, actor.source))
       return {strategy: (await tx.strategies.find(s.strategy_id))!, previous: s.status, changed: true}
     })
   }
@@ -158,7 +159,7 @@ export class StrategyService {
       if (changed.length === 0) return {strategy: s, changed}
       await tx.strategies.update(s.strategy_id, Object.fromEntries(changed.map((k) => [k, patch[k as keyof typeof patch]])))
       await tx.audit.record({actor: actor.name, action: 'strategy.update', target_type: 'strategy', target: s.strategy_id, details: {changed}})
-      await tx.events.append({type: 'strategy.updated', entity_type: 'strategy', entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {changed, version: s.version + 1}})
+      await tx.events.append(strategyEvents.updated(s, changed, s.version + 1, actor.source))
       return {strategy: (await tx.strategies.find(s.strategy_id))!, changed}
     })
   }
@@ -171,7 +172,7 @@ export class StrategyService {
       if (open > 0 && !options.force) throw conflict(`Strategy ${s.strategy_id} has ${open} open order(s); not deleted.`, 'Cancel them first, or add --force (the orders stay, without a strategy).')
       await tx.strategies.delete(s.strategy_id)
       await tx.audit.record({actor: actor.name, action: 'strategy.delete', target_type: 'strategy', target: s.strategy_id, details: {name: s.name, open_orders: open, forced: Boolean(options.force)}})
-      await tx.events.append({type: 'strategy.deleted', entity_type: 'strategy', entity_id: s.strategy_id, user_id: s.user_id, source: actor.source, payload: {name: s.name}})
+      await tx.events.append(strategyEvents.deleted(s, actor.source))
       return {strategy: s, open_orders: open}
     })
   }

@@ -1,5 +1,5 @@
 import {invalidInput} from '../../errors.js'
-import type {UserRole} from '../../store/index.js'
+import type {UserRole} from '../statuses.js'
 import {optionalText, requireText, show} from '../validate.js'
 
 /** Permission names, as in the manual's API example (`["order_create", "order_query"]`). */

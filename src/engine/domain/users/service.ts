@@ -1,18 +1,8 @@
-import {conflict, invalidInput, notFound} from '../../errors.js'
-import {
-  type AuditRecord,
-  type LoginRecord,
-  type Store,
-  type User,
-  type UserPatch,
-  type UserRole,
-  type UserStatus,
-  type UserType,
-  userRoles,
-  userStatuses,
-  userTypes,
-} from '../../store/index.js'
+import {classifyFailure, conflict, invalidInput, notFound} from '../../errors.js'
+import {type AuditRecord, type LoginRecord, type Store, type User, type UserPatch} from '../../store/index.js'
+import {type UserRole, type UserStatus, type UserType, userRoles, userStatuses, userTypes} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
+import {userEvents} from '../events.js'
 import {formatUserId} from '../ids.js'
 import {computePnl, type PnlResult} from '../pnl.js'
 import {requireOneOf, show, validReason} from '../validate.js'
@@ -134,12 +124,12 @@ export class UserService {
         if (numbered) await tx.sequences.ensureAtLeast('user', Number(numbered[1]))
         await tx.users.insert({...row, user_id, password_hash})
         await tx.audit.record({actor: actor.name, action: 'user.create', target_type: 'user', target: user_id, details: {username, type: row.type, role, group: row.group}})
-        await tx.events.append({type: 'user.created', entity_type: 'user', entity_id: user_id, user_id, payload: {username, status: row.status, name: row.name, type: row.type}, source: actor.source})
+        await tx.events.append(userEvents.created(user_id, actor.source, {username, status: row.status, name: row.name, type: row.type}))
         return (await tx.users.findById(user_id))!
       })
     } catch (error) {
       // Two creates racing on one username: the unique index decides, and the loser gets the same message.
-      if (this.store.dialect.isUniqueViolation(error)) throw conflict(`Username ${show(username)} is already taken.`)
+      if (classifyFailure(error).failure === 'duplicate') throw conflict(`Username ${show(username)} is already taken.`)
       throw error
     }
   }
@@ -193,14 +183,7 @@ export class UserService {
       if (locked.status === next) return {user: locked, previous: locked.status, changed: false}
       await tx.users.update(locked.user_id, {status: next})
       await tx.audit.record({actor: actor.name, action: 'user.status', target_type: 'user', target: locked.user_id, details: {from: locked.status, to: next, reason: reason ?? null}})
-      await tx.events.append({
-        type: 'user.status_changed',
-        entity_type: 'user',
-        entity_id: locked.user_id,
-        user_id: locked.user_id,
-        payload: {from: locked.status, to: next, reason: reason ?? null},
-        source: actor.source,
-      })
+      await tx.events.append(userEvents.statusChanged(locked.user_id, locked.status, next, reason ?? null, actor.source))
       return {user: (await tx.users.findById(locked.user_id))!, previous: locked.status, changed: true}
     })
   }
@@ -236,7 +219,7 @@ export class UserService {
       await tx.users.update(before.user_id, patch)
       const details = Object.fromEntries(changed.map((k) => [k, {from: before[k as keyof User], to: patch[k as keyof UserPatch]}]))
       await tx.audit.record({actor: actor.name, action: 'user.update', target_type: 'user', target: before.user_id, details})
-      await tx.events.append({type: 'user.updated', entity_type: 'user', entity_id: before.user_id, user_id: before.user_id, payload: {changed}, source: actor.source})
+      await tx.events.append(userEvents.updated(before.user_id, changed, actor.source))
       return {user: (await tx.users.findById(before.user_id))!, changed}
     })
   }
@@ -260,7 +243,7 @@ export class UserService {
         throw conflict(`User ${show(user.username)} has ${removed.open_orders} open order(s); not deleted.`, 'Cancel them first (`ordermon order cancel-batch --user-id ...`) or add --force.', {removed})
       await tx.users.delete(user.user_id)
       await tx.audit.record({actor: actor.name, action: 'user.delete', target_type: 'user', target: user.user_id, details: {username: user.username, ...removed, forced: Boolean(options.force)}})
-      await tx.events.append({type: 'user.deleted', entity_type: 'user', entity_id: user.user_id, user_id: user.user_id, payload: {username: user.username, ...removed}, source: actor.source})
+      await tx.events.append(userEvents.deleted(user.user_id, actor.source, {username: user.username, ...removed}))
       return {user, removed}
     })
   }

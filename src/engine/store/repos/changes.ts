@@ -1,4 +1,5 @@
 import type {Knex} from 'knex'
+import {statusEventTypes} from '../../domain/events.js'
 import type {Dialect} from '../dialect.js'
 
 export type WatchedTable = 'users' | 'strategies' | 'orders'
@@ -32,13 +33,8 @@ export class ChangeRepo {
 
   /** Rows changed outside ordermon, oldest first, locked for the transaction on MySQL. */
   async dirtyRows(table: WatchedTable, limit: number, lock = true): Promise<ChangedRow[]> {
-    // MySQL reads the indexed generated column; SQLite the same condition, which its partial index covers.
-    const q = this.knex(table)
-      .where((w) => (this.dialect.client === 'mysql' ? w.where('dirty', 1) : w.whereRaw(this.dialect.dirtySql)))
-      .orderBy('id')
-      .limit(limit)
-      .select(this.columns(table))
-    const rows = await (lock && this.dialect.client === 'mysql' ? q.forUpdate() : q)
+    const q = this.dialect.whereDirty(this.knex(table)).orderBy('id').limit(limit).select(this.columns(table))
+    const rows = await (lock ? this.dialect.forUpdate(q) : q)
     return rows.map((r: Record<string, unknown>) => this.toRow(table, r))
   }
 
@@ -70,7 +66,7 @@ export class ChangeRepo {
   async lastRecordedStatus(entityType: 'user' | 'strategy', ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>()
     if (ids.length === 0) return out
-    const types = entityType === 'user' ? ['user.created', 'user.status_changed'] : ['strategy.created', 'strategy.started', 'strategy.stopped', 'strategy.paused', 'strategy.failed']
+    const types = statusEventTypes[entityType]
     const rows = await this.knex('events')
       .whereIn('id', this.knex('events').where({entity_type: entityType}).whereIn('entity_id', ids).whereIn('type', types).groupBy('entity_id').max('id'))
       .select('entity_id', 'payload')

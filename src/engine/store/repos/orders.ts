@@ -1,17 +1,6 @@
 import type {Knex} from 'knex'
+import {openOrderStatuses, type ChangeSource, type OrderSide, type OrderStatus, type OrderType, type TimeInForce} from '../../domain/statuses.js'
 import {INSERT_CHUNK, insertChunked, type Dialect} from '../dialect.js'
-
-export const orderSides = ['buy', 'sell'] as const
-export const orderTypes = ['market', 'limit', 'stop', 'stop_limit'] as const
-export const timesInForce = ['GTC', 'IOC', 'FOK', 'DAY'] as const
-export const orderStatuses = ['pending', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'] as const
-export const openOrderStatuses = ['pending', 'partially_filled'] as const
-export const orderLogSources = ['engine', 'cli', 'api', 'sql'] as const
-export type OrderSide = (typeof orderSides)[number]
-export type OrderType = (typeof orderTypes)[number]
-export type TimeInForce = (typeof timesInForce)[number]
-export type OrderStatus = (typeof orderStatuses)[number]
-export type OrderLogSource = (typeof orderLogSources)[number]
 
 export interface Order {
   order_id: string
@@ -63,7 +52,7 @@ export interface OrderLogRow {
   price?: number | null
   quantity?: number | null
   reason?: string | null
-  source: OrderLogSource
+  source: ChangeSource
   actor?: string | null
 }
 
@@ -237,8 +226,7 @@ export class OrderRepo {
   /** Locks rows for the rest of the transaction on MySQL; SQLite transactions already serialise writers. */
   async findManyForUpdate(orderIds: string[]): Promise<Order[]> {
     if (orderIds.length === 0) return []
-    const q = this.knex('orders').whereIn('order_id', orderIds)
-    const rows = await (this.dialect.client === 'mysql' ? q.forUpdate() : q)
+    const rows = await this.dialect.forUpdate(this.knex('orders').whereIn('order_id', orderIds))
     return rows.map((r) => this.toOrder(r))
   }
 

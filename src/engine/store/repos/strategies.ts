@@ -1,10 +1,6 @@
 import type {Knex} from 'knex'
+import type {StrategyStatus, StrategyType} from '../../domain/statuses.js'
 import type {Dialect} from '../dialect.js'
-
-export const strategyTypes = ['momentum', 'arbitrage', 'grid', 'custom'] as const
-export const strategyStatuses = ['running', 'paused', 'stopped', 'error'] as const
-export type StrategyType = (typeof strategyTypes)[number]
-export type StrategyStatus = (typeof strategyStatuses)[number]
 
 export interface Strategy {
   strategy_id: string
@@ -89,8 +85,7 @@ export class StrategyRepo {
   }
 
   async findForUpdate(strategyId: string): Promise<Strategy | undefined> {
-    const q = this.knex('strategies').where({strategy_id: strategyId})
-    const r = await (this.dialect.client === 'mysql' ? q.forUpdate() : q).first()
+    const r = await this.dialect.forUpdate(this.knex('strategies').where({strategy_id: strategyId})).first()
     return r ? this.toStrategy(r) : undefined
   }
 

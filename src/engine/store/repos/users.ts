@@ -1,12 +1,6 @@
 import type {Knex} from 'knex'
+import {openOrderStatuses, type UserRole, type UserStatus, type UserType} from '../../domain/statuses.js'
 import type {Dialect} from '../dialect.js'
-
-export const userTypes = ['personal', 'professional', 'institutional'] as const
-export const userRoles = ['admin', 'trader', 'analyst', 'guest'] as const
-export const userStatuses = ['active', 'suspended', 'locked'] as const
-export type UserType = (typeof userTypes)[number]
-export type UserRole = (typeof userRoles)[number]
-export type UserStatus = (typeof userStatuses)[number]
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -112,8 +106,7 @@ export class UserRepo {
 
   /** Locks the row until the transaction ends (MySQL); SQLite transactions already serialise writers. */
   async findForUpdate(userId: string): Promise<User | undefined> {
-    const q = this.knex('users').where({user_id: userId})
-    const r = await (this.dialect.client === 'mysql' ? q.forUpdate() : q).first()
+    const r = await this.dialect.forUpdate(this.knex('users').where({user_id: userId})).first()
     return r ? this.toUser(r) : undefined
   }
 
@@ -191,7 +184,7 @@ export class UserRepo {
   async footprint(userId: string): Promise<{strategies: number; orders: number; open_orders: number}> {
     const [s] = await this.knex('strategies').where({user_id: userId}).count({n: '*'})
     const [o] = await this.knex('orders').where({user_id: userId}).count({n: '*'})
-    const [open] = await this.knex('orders').where({user_id: userId}).whereIn('status', ['pending', 'partially_filled']).count({n: '*'})
+    const [open] = await this.knex('orders').where({user_id: userId}).whereIn('status', [...openOrderStatuses]).count({n: '*'})
     return {strategies: Number(s.n), orders: Number(o.n), open_orders: Number(open.n)}
   }
 }

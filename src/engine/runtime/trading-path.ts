@@ -1,0 +1,94 @@
+import type {Actor} from '../domain/context.js'
+import {TransitionBatcher} from '../domain/orders/batcher.js'
+import type {OrderService} from '../domain/orders/service.js'
+import type {UserLogs} from '../logging/user-logs.js'
+import type {Order, Store} from '../store/index.js'
+import type {MarketData, Tick} from './market/types.js'
+import type {MonitorState} from './monitor-state.js'
+import type {ExecutionVenue} from './venue/types.js'
+
+export interface TradingPathOptions {
+  store: Store
+  state: MonitorState
+  market: MarketData
+  venue: ExecutionVenue
+  orders: Pick<OrderService, 'create'>
+  userLogs: UserLogs
+  actor: Actor
+  /** Orders this path created or changed: state sync tracks them before their events come round. */
+  track(orders: Order[]): void
+  /** A failed batch of venue decisions (the database went away): reported, and the next tick tries again. */
+  onFailure(error: unknown): void
+}
+
+/**
+ * The trading path, one market step at a time: ticks from the market data source go to the strategy
+ * runners following each symbol; their order intents (checked against risk limits and schedule by
+ * the runner) are placed through the order service; then the venue works the open book and its fills
+ * and cancels are committed in batches (TransitionBatcher: a few transactions a tick, not one per fill).
+ */
+export class TradingPath {
+  readonly batcher: TransitionBatcher
+  /** Venue transitions committed since start. */
+  transitions = 0
+
+  constructor(private readonly options: TradingPathOptions) {
+    this.batcher = new TransitionBatcher(options.store, {source: options.actor.source, actor: options.actor.name, maxDelayMs: 5})
+  }
+
+  async tick(now = Date.now()): Promise<void> {
+    const ticks = await this.options.market.next(now)
+    const date = new Date(now)
+    for (const tick of ticks) {
+      await this.runStrategies(tick, date)
+      await this.execute(tick, now)
+    }
+  }
+
+  private async runStrategies(tick: Tick, date: Date): Promise<void> {
+    const {state, userLogs, orders, actor} = this.options
+    for (const runner of state.runnersFor(tick.symbol)) {
+      const userId = runner.config.user_id
+      const strategyId = runner.config.strategy_id
+      const {intents, blocked} = runner.onTick(tick, date)
+      for (const b of blocked) userLogs.log(userId, 'warn', `risk: ${b}`, {strategy_id: strategyId})
+      for (const intent of intents) {
+        // One working order per symbol and strategy: held from the intent until the order closes.
+        runner.working.add(intent.symbol)
+        await orders
+          .create({user_id: userId, strategy_id: strategyId, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, actor)
+          .then((r) => this.options.track([r.order]))
+          .catch((error) => {
+            runner.working.delete(intent.symbol)
+            userLogs.log(userId, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: strategyId})
+          })
+      }
+    }
+  }
+
+  private async execute(tick: Tick, now: number): Promise<void> {
+    const book = this.options.state.ordersFor(tick.symbol)
+    if (book.length === 0) return
+    const decision = this.options.venue.onTick(tick, book, now)
+    const results = await Promise.all([
+      ...decision.fills.map((f) => this.batcher.submit({order_id: f.order_id, fill: {quantity: f.quantity, price: f.price, fee: f.fee}, reason: 'fill'})),
+      ...decision.cancels.map((c) => this.batcher.submit({order_id: c.order_id, to: 'cancelled', reason: c.reason})),
+    ]).catch((error) => {
+      this.options.onFailure(error)
+      return []
+    })
+    const changed = (results as Array<Order | undefined>).filter((o): o is Order => o !== undefined)
+    this.transitions += changed.length
+    this.options.track(changed)
+  }
+
+  /** Commits what the venue decided so far (at stop). */
+  flush(): Promise<void> {
+    return this.batcher.flush()
+  }
+
+  /** Submit-to-commit latencies (ms) since the last call: the metrics' average and p99. */
+  drainLatencies(): number[] {
+    return this.batcher.drainLatencies()
+  }
+}
