@@ -1,10 +1,8 @@
 import {userInfo} from 'node:os'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
-import {loadConfig, type LoadedConfig} from '../engine/config/index.js'
-import {environments} from '../engine/config/schema.js'
-import {classifyFailure, ExitCode, isConnectionFailure, isOrdermonError, OrdermonError} from '../engine/errors.js'
-import type {Actor, Engine, OpenEngineOptions} from '../engine/index.js'
+import {classifyFailure, environments, ExitCode, isConnectionFailure, isOrdermonError, loadConfig, openEngine, OrdermonError, type Actor, type Engine, type LoadedConfig, type OpenEngineOptions} from '../engine/index.js'
+import {spinner, type Spinner} from './spinner.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -49,9 +47,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.flags.color) chalk.level = 0
   }
 
-  /** Configuration with the command-line flags as the top layer. */
+  /** Configuration with the command-line flags as the top layer (read once per command run). */
   protected config_(extra: Record<string, unknown> = {}): LoadedConfig {
-    this.loadedConfig ??= loadConfig({
+    this.loadedConfig ??= this.reloadConfig(extra)
+    return this.loadedConfig
+  }
+
+  /** The configuration read again from its sources, the flags on top (SIGHUP). */
+  protected reloadConfig(extra: Record<string, unknown> = {}): LoadedConfig {
+    return loadConfig({
       configDir: this.flags['config-dir'],
       overrides: {
         env: this.flags.env,
@@ -61,16 +65,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ...extra,
       },
     })
-    return this.loadedConfig
   }
 
   /** Opens the engine library once per command run; closed in finally(). */
   protected async engine(options: Omit<OpenEngineOptions, 'loaded'> = {}): Promise<Engine> {
-    if (!this.engineHandle) {
-      const {openEngine} = await import('../engine/index.js')
-      this.engineHandle = await openEngine({...options, loaded: this.config_()})
-    }
+    this.engineHandle ??= await openEngine({...options, loaded: this.config_()})
     return this.engineHandle
+  }
+
+  /** Runs `work`, with a spinner on a terminal from its first progress line until it ends (none with --json). */
+  protected async withSpinner<T>(work: (onProgress: (text: string) => void) => Promise<T>): Promise<T> {
+    if (this.jsonEnabled()) return work(() => {})
+    let spin: Spinner | undefined
+    try {
+      return await work((text) => (spin ? spin.update(text) : (spin = spinner(text))))
+    } finally {
+      spin?.stop()
+    }
   }
 
   protected actor(): Actor {

@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
-import {OrdermonError} from '../engine/errors.js'
-import type {UserRef} from '../engine/domain/users/service.js'
+import {OrdermonError, type UserRef} from '../engine/index.js'
 import {askSecret, interactive, readStdinLine} from './prompt.js'
 
 /** Commands that act on one user accept --username (the manual's) or --user-id. */

@@ -1,4 +1,4 @@
-import {OrdermonError} from '../engine/errors.js'
+import {OrdermonError} from '../engine/index.js'
 
 export const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY)
 

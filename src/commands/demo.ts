@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {loadConfig} from '../engine/config/index.js'
+import {loadConfig, openEngine, startEngineHere, type RunningEngine} from '../engine/index.js'
 
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = 'See it all in one command: a throwaway database, sample traders, the engine and the live panel.'
@@ -23,18 +23,13 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const dir = mkdtempSync(join(tmpdir(), 'ordermon-demo-'))
     // The demo ignores any configured database or Redis: it is always embedded and throwaway.
     const loaded = loadConfig({cwd: dir, env: {}, overrides: {home: join(dir, 'home'), 'engine.tick_ms': 250, 'engine.paper_latency_ms': 300}})
-    const {openEngine} = await import('../engine/index.js')
-    const {migrateLatest} = await import('../engine/store/index.js')
-    const {seedDemo} = await import('../engine/domain/seed/demo.js')
-    const {MonitoringEngine} = await import('../engine/runtime/engine.js')
     const setup = await openEngine({loaded, create: true, requireSchema: false})
-    let engine: InstanceType<typeof MonitoringEngine> | undefined
+    let engine: RunningEngine | undefined
     try {
-      await migrateLatest(setup.db.knex)
-      await seedDemo({store: setup.store, config: loaded.config}, this.actor())
+      await setup.schema.migrate()
+      await setup.schema.seedDemo(this.actor())
       await setup.close()
-      engine = new MonitoringEngine({loaded, version: this.config.version})
-      await engine.start()
+      engine = await startEngineHere({loaded, version: this.config.version})
       if (headless) {
         await new Promise((r) => setTimeout(r, this.flags.seconds * 1000))
         const s = engine.status()

@@ -3,8 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {readPassword} from '../cli/flags.js'
 import {success} from '../cli/output.js'
 import {progressBar} from '../cli/progress.js'
-import {loadSampleData, type SampleDataResult} from '../engine/domain/seed/sample-data.js'
-import {migrateLatest} from '../engine/store/index.js'
+import type {SampleDataResult} from '../engine/index.js'
 
 interface InitResult {
   database: string
@@ -34,9 +33,9 @@ export default class Init extends BaseCommand<typeof Init> {
     const f = this.flags
     const adminPassword = f['admin-username'] ? await readPassword(f, 'admin-password') : undefined
     const engine = await this.engine({create: true, requireSchema: false})
-    const applied = await migrateLatest(engine.db.knex)
-    const result: InitResult = {database: engine.db.label, backend: engine.db.client, migrations_applied: applied}
-    this.log(success(`Database ready: ${engine.db.label} (${applied.length} migration(s) applied).`))
+    const applied = await engine.schema.migrate()
+    const result: InitResult = {database: engine.database.label, backend: engine.database.backend, migrations_applied: applied}
+    this.log(success(`Database ready: ${engine.database.label} (${applied.length} migration(s) applied).`))
     if (f['admin-username']) {
       const existing = await engine.users.find({username: f['admin-username']}).catch(() => undefined)
       if (existing) {
@@ -51,7 +50,7 @@ export default class Init extends BaseCommand<typeof Init> {
     }
     if (f['sample-data']) {
       const bar = this.jsonEnabled() ? undefined : progressBar('Loading sample data')
-      result.sample_data = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor(), {onProgress: bar?.update}).finally(() => bar?.done())
+      result.sample_data = await engine.schema.seedSample(this.actor(), {onProgress: bar?.update}).finally(() => bar?.done())
       const s = result.sample_data
       this.log(s.created ? success(`Sample data: ${s.users} users, ${s.strategies} strategies, ${s.orders} orders, ${s.fills} fills.`) : 'Sample data already present.')
     }

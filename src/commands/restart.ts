@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {describeStop, spawnDaemon, stopEngine, type DaemonSettings, type StartResult, type StopResult} from '../cli/daemon.js'
 import {success} from '../cli/output.js'
-import {OrdermonError} from '../engine/errors.js'
-import {runningPid} from '../engine/runtime/pidfile.js'
+import {describeStop} from '../cli/views/daemon.js'
+import {startDaemon, stopDaemon, type DaemonSettings, type StartResult, type StopResult} from '../engine/index.js'
 
 export default class Restart extends BaseCommand<typeof Restart> {
   static override summary = 'Stop the engine if it runs, then start it again as a daemon.'
@@ -16,14 +15,10 @@ export default class Restart extends BaseCommand<typeof Restart> {
 
   async run(): Promise<{stopped: StopResult; started: StartResult}> {
     const loaded = this.config_()
-    const home = loaded.paths.home
-    const progress = !this.jsonEnabled()
-    const stopped = await stopEngine(home, this.flags.timeout, {progress})
+    const stopped = await this.withSpinner((onProgress) => stopDaemon(loaded.paths.home, this.flags.timeout, {onProgress}))
     if (stopped.running || stopped.not_ours) this.logToStderr(describeStop(stopped, this.flags.timeout))
-    // Something started an engine on this home meanwhile: do not start a second one.
-    const other = runningPid(home)
-    if (other) throw new OrdermonError('conflict', `An engine is already running on ${home} (pid ${other}).`, {hint: 'See `ordermon status`.'})
-    const started = await spawnDaemon({home, logDir: loaded.paths.logDir, settings: this.flags as DaemonSettings, timeoutS: this.flags['start-timeout'], progress})
+    // startDaemon refuses if something started an engine on this home meanwhile.
+    const started = await this.withSpinner((onProgress) => startDaemon({loaded, settings: this.flags as DaemonSettings, timeoutS: this.flags['start-timeout'], onProgress}))
     const s = started.state
     this.log(success(`Engine running in the background (pid ${started.pid}): ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Logs: ${loaded.paths.logDir}`))
     return {stopped, started}

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {renderRecord} from '../cli/output.js'
-import {readState, runningPid, type EngineState} from '../engine/runtime/pidfile.js'
+import {engineStatus, type EngineState} from '../engine/index.js'
 
 function uptime(since: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000))
@@ -13,10 +13,8 @@ export default class Status extends BaseCommand<typeof Status> {
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
 
   async run(): Promise<{running: boolean; state?: EngineState}> {
-    const home = this.config_().paths.home
-    const pid = runningPid(home)
-    const state = readState(home)
-    if (!pid || !state || state.pid !== pid) {
+    const {running, state} = engineStatus(this.config_().paths.home)
+    if (!running || !state) {
       this.log(`Engine: not running${state ? ` (last: ${state.status} at ${state.updated_at})` : ''}.`)
       return {running: false}
     }

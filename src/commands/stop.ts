@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {describeStop, stopEngine, type StopResult} from '../cli/daemon.js'
 import {success} from '../cli/output.js'
-
-export {stopEngine, type StopResult} from '../cli/daemon.js'
+import {describeStop} from '../cli/views/daemon.js'
+import {stopDaemon, type StopResult} from '../engine/index.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {
   static override summary = 'Stop the engine: SIGTERM, wait for a graceful stop, then SIGKILL after --timeout.'
@@ -15,7 +14,7 @@ export default class Stop extends BaseCommand<typeof Stop> {
   }
 
   async run(): Promise<StopResult> {
-    const r = await stopEngine(this.config_().paths.home, this.flags.timeout, {progress: !this.jsonEnabled()})
+    const r = await this.withSpinner((onProgress) => stopDaemon(this.config_().paths.home, this.flags.timeout, {onProgress}))
     const line = describeStop(r, this.flags.timeout)
     this.log(r.signal === 'SIGTERM' ? success(line) : line)
     return r

@@ -1,5 +1,4 @@
-import type {EventMessage} from '../engine/bus/channels.js'
-import type {MetricsSnapshot} from '../engine/metrics/snapshot.js'
+import type {EventMessage, MetricsSnapshot} from '../engine/index.js'
 
 export interface UserRow {
   user_id: string

@@ -1,7 +1,8 @@
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {ChangeDetector, type DetectedChange} from '../../src/engine/runtime/change-detector.js'
 import type {Order, StoredEvent, Strategy, User} from '../../src/engine/store/index.js'
 import {useEngine} from '../helpers/suite.js'
@@ -19,7 +20,7 @@ const nextMillisecond = () => new Promise((r) => setTimeout(r, 2))
 
 describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
 
   beforeAll(() => {
@@ -283,7 +284,7 @@ describe.each(backendKinds)('ChangeDetector on %s', (kind) => {
 // On a database of its own: what other tests leave behind must not change what one poll costs.
 describe.each(backendKinds)('ChangeDetector cost on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
 
   beforeAll(() => {

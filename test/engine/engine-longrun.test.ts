@@ -2,7 +2,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
 import {seedDemo} from '../../src/engine/domain/seed/demo.js'
 import {OrdermonError} from '../../src/engine/errors.js'
-import type {Engine} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {MonitoringEngine} from '../../src/engine/runtime/engine.js'
 import {LoopScheduler} from '../../src/engine/runtime/loop-scheduler.js'
 import {REDIS_URL, backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
@@ -49,7 +49,7 @@ describe('LoopScheduler', () => {
 
 describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind) => {
   let backend: TestBackend
-  let setup: Engine
+  let setup: EngineHandle
   let setupError: unknown
   const engines: MonitoringEngine[] = []
 
@@ -190,7 +190,7 @@ describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind)
 
 describe('graceful stop under trading (MariaDB + Redis)', () => {
   let backend: TestBackend
-  let setup: Engine
+  let setup: EngineHandle
   let setupError: unknown
   const prefix = `ordermon_stop_${process.pid}_${Date.now()}:`
 

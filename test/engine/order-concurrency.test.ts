@@ -2,7 +2,8 @@ import {rmSync} from 'node:fs'
 import type {Knex} from 'knex'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {createBackend, migratedEngine, type TestBackend} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {OrdermonError} from '../../src/engine/errors.js'
 import type {Order} from '../../src/engine/store/index.js'
 
@@ -15,8 +16,8 @@ const venue: Actor = {name: 'venue', source: 'engine'}
 const round8 = (n: number) => Math.round(n * 1e8) / 1e8
 
 describe('OrderService concurrency on mariadb', () => {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
-  let engine: Engine
+  const ctx = {} as {backend: TestBackend; engine: EngineHandle; error?: unknown}
+  let engine: EngineHandle
   let knex: Knex
   let userId: string
 

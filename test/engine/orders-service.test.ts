@@ -1,7 +1,8 @@
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import type {CreateOrderOptions} from '../../src/engine/domain/orders/service.js'
 import type {BatchProgress} from '../../src/engine/domain/orders/service.js'
@@ -14,7 +15,7 @@ const round8 = (n: number) => Math.round(n * 1e8) / 1e8
 
 describe.each(backendKinds)('OrderService on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
 
   beforeAll(() => {
@@ -495,7 +496,7 @@ describe.each(backendKinds)('OrderService on %s', (kind) => {
       await knex('orders').where({order_id: a.order_id}).update({created_at: engine.db.dialect.toDb(new Date('2020-01-01T00:00:00.000Z'))})
       expect((await engine.orders.get(a.order_id)).created_at).toBe('2020-01-01T00:00:00.000Z')
 
-      const ids = async (opts: Parameters<Engine['orders']['list']>[0]) => {
+      const ids = async (opts: Parameters<EngineHandle['orders']['list']>[0]) => {
         const r = await engine.orders.list({user_id: u.user_id, ...opts})
         return {total: r.total, ids: r.orders.map((o) => o.order_id)}
       }

@@ -6,7 +6,8 @@ import {channels, type EventMessage} from '../../src/engine/bus/channels.js'
 import {OutboxRelay} from '../../src/engine/bus/outbox-relay.js'
 import {connectRedis, type RedisClient} from '../../src/engine/bus/redis.js'
 import {loadConfig} from '../../src/engine/config/index.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import type {StoredEvent} from '../../src/engine/store/index.js'
 
 /**
@@ -29,7 +30,7 @@ describe.each(backendKinds)('OutboxRelay on %s + Redis', (kind: BackendKind) => 
   const all = channels.all(prefix)
   const orderChannel = channels.entity(prefix, 'order')
   let backend: TestBackend
-  let engine: Engine
+  let engine: EngineHandle
   let redis: RedisClient
   let sub: Redis
   let setupError: unknown

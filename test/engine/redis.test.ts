@@ -5,11 +5,10 @@ import {Redis} from 'ioredis'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {REDIS_URL, uniqueName} from '../helpers/backends.js'
 import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
-import {connectRedis, describeRedis, RedisCache, redisConfigured, type RedisClient} from '../../src/engine/bus/redis.js'
+import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../../src/engine/bus/redis.js'
 import {OrdermonError} from '../../src/engine/errors.js'
 
 /** Real Redis at 127.0.0.1:6379; every key this file writes carries a per-run prefix and is removed afterwards. */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('Redis (real server)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ordermon-redis-'))
@@ -17,7 +16,6 @@ describe('Redis (real server)', () => {
   let loaded: LoadedConfig
   let client: RedisClient
   let raw: Redis
-  let cache: RedisCache
   let setupError: unknown
 
   // A Redis that does not answer fails every test here (with the cause), it never skips them.
@@ -28,7 +26,6 @@ describe('Redis (real server)', () => {
       raw = new Redis(REDIS_URL, {lazyConnect: true, maxRetriesPerRequest: 1})
       raw.on('error', () => {})
       await raw.connect()
-      cache = new RedisCache(client, 120)
     } catch (error) {
       setupError = error
     }
@@ -57,51 +54,12 @@ describe('Redis (real server)', () => {
     expect(client.options.keyPrefix).toBe(prefix)
   })
 
-  it('round-trips a JSON value', async () => {
-    const value = {user: '张三', qty: 100, price: 150.25, tags: ['a', 'b'], nested: {ok: true, none: null}}
-    await cache.set('order:ORD000001', value, 60)
-    expect(await cache.get('order:ORD000001')).toEqual(value)
-    expect(await cache.get('order:missing')).toBeUndefined()
-    await cache.set('order:ORD000001', [1, 2, 3], 60)
-    expect(await cache.get('order:ORD000001')).toEqual([1, 2, 3])
-    await cache.delete('order:ORD000001')
-    expect(await cache.get('order:ORD000001')).toBeUndefined()
-  })
-
-  it('sets the TTL it is given, and the default one', async () => {
-    await cache.set('ttl:given', 'x', 45)
-    const given = await cache.ttl('ttl:given')
-    expect(given).toBeGreaterThanOrEqual(1)
-    expect(given).toBeLessThanOrEqual(45)
-    await cache.set('ttl:default', 'y')
-    const dflt = await cache.ttl('ttl:default')
-    expect(dflt).toBeGreaterThan(45)
-    expect(dflt).toBeLessThanOrEqual(120)
-    expect(await cache.ttl('ttl:none')).toBe(-2)
-  })
-
-  it('a 1-second TTL key expires', async () => {
-    await cache.set('ttl:short', {v: 1}, 1)
-    expect(await cache.get('ttl:short')).toEqual({v: 1})
-    const deadline = Date.now() + 3000
-    let value: unknown = {v: 1}
-    while (Date.now() < deadline) {
-      value = await cache.get('ttl:short')
-      if (value === undefined) break
-      await sleep(100)
-    }
-    expect(value).toBeUndefined()
-    expect(await raw.exists(`${prefix}cache:ttl:short`)).toBe(0)
-  })
-
   it('writes every key under the per-run prefix', async () => {
-    await cache.set('prefixed:a', 1, 60)
     await client.set('plain-key', 'v', 'EX', 60)
     const keys = (await raw.keys(`${prefix}*`)).sort()
-    expect(keys).toEqual(expect.arrayContaining([`${prefix}cache:prefixed:a`, `${prefix}plain-key`]))
-    expect(keys.every((k) => k.startsWith(prefix))).toBe(true)
+    expect(keys).toEqual([`${prefix}plain-key`])
     // Nothing was written without the prefix.
-    expect(await raw.exists('cache:prefixed:a', 'plain-key')).toBe(0)
+    expect(await raw.exists('plain-key')).toBe(0)
     expect(await raw.get(`${prefix}plain-key`)).toBe('v')
   })
 

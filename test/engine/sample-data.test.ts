@@ -1,7 +1,8 @@
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {loadSampleData, type SampleDataResult} from '../../src/engine/domain/seed/sample-data.js'
 import {useEngine} from '../helpers/suite.js'
 
@@ -67,7 +68,7 @@ async function replayProblems(knex: Knex): Promise<string[]> {
 
 describe.each(backendKinds)('loadSampleData on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
   let result: SampleDataResult
 

@@ -3,7 +3,7 @@ import {fileURLToPath} from 'node:url'
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds, uniqueName, type BackendKind} from '../helpers/backends.js'
-import type {Engine} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {migrateLatest, migrationStatus, rollback, type NewUserRow, type Store} from '../../src/engine/store/index.js'
 import {Dialect} from '../../src/engine/store/dialect.js'
 import {useEngine} from '../helpers/suite.js'
@@ -129,7 +129,7 @@ async function insertUserWithHistory(store: Store, userId: string) {
 
 describe.each(backendKinds)('store on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
   let dialect: Dialect
   beforeAll(() => {

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds} from '../helpers/backends.js'
-import {loadConfig, openEngine, type Actor, type Engine} from '../../src/engine/index.js'
+import {loadConfig, type Actor} from '../../src/engine/index.js'
+import {openHandle, type EngineHandle} from '../../src/engine/handle.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import {parseJsonConfig, readJsonConfig} from '../../src/engine/domain/strategies/config-file.js'
 import {expectKind, useEngine} from '../helpers/suite.js'
@@ -50,7 +51,7 @@ const gridConfig = (over: Record<string, unknown> = {}) => ({name: '网格策略
 
 describe.each(backendKinds)('StrategyService on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
 
   beforeAll(() => {
@@ -186,7 +187,7 @@ describe.each(backendKinds)('StrategyService on %s', (kind) => {
     it('enforces strategy.max_per_user from the configuration', async () => {
       const loaded = loadConfig({cwd: ctx.backend.dir, env: {...ctx.backend.env, ORDERMON__STRATEGY__MAX_PER_USER: '3'}})
       expect(loaded.config.strategy.max_per_user).toBe(3)
-      const limited = await openEngine({loaded})
+      const limited = await openHandle({loaded})
       try {
         const u = await newUser('limited')
         for (let i = 1; i <= 3; i++) await limited.strategies.create({config: {...gridConfig(), name: `g${i}`}, user_id: u.user_id}, actor)

@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds, createBackend, migratedEngine, type TestBackend} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {TransitionBatcher} from '../../src/engine/domain/orders/batcher.js'
 import {ChangeDetector} from '../../src/engine/runtime/change-detector.js'
 
@@ -8,7 +9,7 @@ const actor: Actor = {name: 'test', source: 'cli'}
 
 describe.each(backendKinds)('TransitionBatcher on %s', (kind) => {
   let backend: TestBackend
-  let engine: Engine
+  let engine: EngineHandle
   let userId: string
 
   beforeAll(async () => {

@@ -1,7 +1,8 @@
 import type {Knex} from 'knex'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds} from '../helpers/backends.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
 import {verifyPassword} from '../../src/engine/domain/users/password.js'
 import {rolePermissions} from '../../src/engine/domain/users/rules.js'
@@ -12,7 +13,7 @@ const actor: Actor = {name: 'tester', source: 'cli'}
 
 describe.each(backendKinds)('UserService on %s', (kind) => {
   const ctx = useEngine(kind)
-  let engine: Engine
+  let engine: EngineHandle
   let knex: Knex
 
   const count = async (table: string, where: Record<string, unknown> = {}) => Number((await knex(table).where(where).count({n: '*'}))[0]!.n)
@@ -192,7 +193,7 @@ describe.each(backendKinds)('UserService on %s', (kind) => {
     })
 
     it('filters by status, type and group, and searches', async () => {
-      const names = async (o: Parameters<Engine['users']['list']>[0]) => (await engine.users.list({search: 'lst_', ...o})).users.map((u) => u.username)
+      const names = async (o: Parameters<EngineHandle['users']['list']>[0]) => (await engine.users.list({search: 'lst_', ...o})).users.map((u) => u.username)
       expect(await names({})).toEqual(['lst_a1', 'lst_a2', 'lst_a3', 'lst_a4', 'lst_a5'])
       expect(await names({status: 'suspended'})).toEqual(['lst_a2'])
       expect(await names({status: 'LOCKED'})).toEqual(['lst_a3'])

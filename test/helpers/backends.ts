@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import knexFactory from 'knex'
 import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
-import {openEngine, type Engine} from '../../src/engine/index.js'
+import {openHandle, type EngineHandle} from '../../src/engine/handle.js'
 import {migrateLatest} from '../../src/engine/store/index.js'
 
 /**
@@ -65,8 +65,8 @@ export async function dropMysqlDatabase(name: string): Promise<void> {
 }
 
 /** A migrated engine on a fresh backend. */
-export async function migratedEngine(backend: TestBackend): Promise<Engine> {
-  const engine = await openEngine({loaded: backend.loaded, create: true, requireSchema: false})
+export async function migratedEngine(backend: TestBackend): Promise<EngineHandle> {
+  const engine = await openHandle({loaded: backend.loaded, create: true, requireSchema: false})
   await migrateLatest(engine.db.knex)
   return engine
 }

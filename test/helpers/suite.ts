@@ -1,14 +1,14 @@
 import {afterAll, beforeAll, beforeEach, expect} from 'vitest'
 import {OrdermonError, type ErrorKind} from '../../src/engine/errors.js'
-import type {Engine} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {createBackend, migratedEngine, type BackendKind, type TestBackend} from './backends.js'
 
 /**
  * A migrated engine on a fresh backend for the enclosing describe. A setup failure (a server down) is
  * rethrown by every test, so each one fails with the real cause instead of being reported as skipped.
  */
-export function useEngine(kind: BackendKind): {backend: TestBackend; engine: Engine; error?: unknown} {
-  const ctx = {} as {backend: TestBackend; engine: Engine; error?: unknown}
+export function useEngine(kind: BackendKind): {backend: TestBackend; engine: EngineHandle; error?: unknown} {
+  const ctx = {} as {backend: TestBackend; engine: EngineHandle; error?: unknown}
   beforeAll(async () => {
     try {
       ctx.backend = await createBackend(kind)

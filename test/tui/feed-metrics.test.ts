@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {loadConfig} from '../../src/engine/config/index.js'
 import {seedDemo} from '../../src/engine/domain/seed/demo.js'
-import type {Engine} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {MonitoringEngine} from '../../src/engine/runtime/engine.js'
 import {LiveFeed} from '../../src/tui/feed.js'
 import {backendKinds, createBackend, migratedEngine, type BackendKind, type TestBackend} from '../helpers/backends.js'
@@ -15,7 +15,7 @@ import {until} from '../helpers/process.js'
  */
 describe.each(backendKinds)('the panel without Redis on %s', (kind: BackendKind) => {
   let backend: TestBackend
-  let setup: Engine
+  let setup: EngineHandle
   let engine: MonitoringEngine
   let setupError: unknown
 

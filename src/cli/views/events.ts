@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import type {EventMessage} from '../../engine/bus/channels.js'
+import type {EventMessage} from '../../engine/index.js'
 import {colorStatus} from '../output.js'
 
 /** One line per event for the foreground engine: time, type, entity, user and what changed. */

@@ -1,5 +1,4 @@
-import type {OrderDetails} from '../../engine/domain/orders/service.js'
-import type {Order, OrderLog} from '../../engine/store/index.js'
+import type {Order, OrderDetails, OrderLog} from '../../engine/index.js'
 import {colorStatus, type Column, heading, renderRecord, renderTable} from '../output.js'
 
 const time = (iso: string | null) => (iso ? iso.slice(0, 23).replace('T', ' ') : null)

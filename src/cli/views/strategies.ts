@@ -1,5 +1,4 @@
-import type {Performance} from '../../engine/domain/strategies/service.js'
-import type {Strategy} from '../../engine/store/index.js'
+import type {Performance, Strategy} from '../../engine/index.js'
 import {colorStatus, type Column, heading, renderRecord, renderTable} from '../output.js'
 
 export const strategyColumns: Column<Strategy>[] = [

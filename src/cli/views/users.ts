@@ -1,5 +1,4 @@
-import type {UserDetails} from '../../engine/domain/users/service.js'
-import type {User, LoginRecord, AuditRecord} from '../../engine/store/index.js'
+import type {AuditRecord, LoginRecord, User, UserDetails} from '../../engine/index.js'
 import {colorStatus, type Column, heading, renderRecord, renderTable} from '../output.js'
 
 const typeLabel: Record<string, string> = {personal: 'personal', professional: 'professional', institutional: 'institutional'}

@@ -1,6 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
-import {migrateLatest} from '../../engine/store/index.js'
 
 export default class DbMigrate extends BaseCommand<typeof DbMigrate> {
   static override summary = 'Create the database if needed and apply pending migrations.'
@@ -8,8 +7,8 @@ export default class DbMigrate extends BaseCommand<typeof DbMigrate> {
 
   async run(): Promise<{database: string; applied: string[]}> {
     const engine = await this.engine({create: true, requireSchema: false})
-    const applied = await migrateLatest(engine.db.knex)
-    this.log(applied.length ? success(`Applied ${applied.length} migration(s) to ${engine.db.label}:\n  ${applied.join('\n  ')}`) : `${engine.db.label} is up to date.`)
-    return {database: engine.db.label, applied}
+    const applied = await engine.schema.migrate()
+    this.log(applied.length ? success(`Applied ${applied.length} migration(s) to ${engine.database.label}:\n  ${applied.join('\n  ')}`) : `${engine.database.label} is up to date.`)
+    return {database: engine.database.label, applied}
   }
 }

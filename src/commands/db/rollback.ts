@@ -3,8 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {yesFlag} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {confirm, interactive} from '../../cli/prompt.js'
-import {OrdermonError} from '../../engine/errors.js'
-import {rollback} from '../../engine/store/index.js'
+import {OrdermonError} from '../../engine/index.js'
 
 export default class DbRollback extends BaseCommand<typeof DbRollback> {
   static override summary = 'Undo the last batch of migrations (or all of them with --all).'
@@ -20,11 +19,11 @@ export default class DbRollback extends BaseCommand<typeof DbRollback> {
     const engine = await this.engine({requireSchema: false})
     if (!this.flags.yes) {
       if (!interactive()) throw new OrdermonError('invalidInput', 'Refusing to roll back without confirmation on a non-interactive terminal.', {hint: 'Add --yes.'})
-      if (!(await confirm(`Roll back ${this.flags.all ? 'ALL migrations' : 'the last batch'} on ${engine.db.label}? Tables and their data will be dropped.`)))
+      if (!(await confirm(`Roll back ${this.flags.all ? 'ALL migrations' : 'the last batch'} on ${engine.database.label}? Tables and their data will be dropped.`)))
         throw new OrdermonError('aborted', 'Nothing rolled back.')
     }
-    const names = await rollback(engine.db.knex, this.flags.all)
+    const names = await engine.schema.rollback(this.flags.all)
     this.log(names.length ? success(`Rolled back ${names.length} migration(s):\n  ${names.join('\n  ')}`) : 'Nothing to roll back.')
-    return {database: engine.db.label, rolled_back: names}
+    return {database: engine.database.label, rolled_back: names}
   }
 }

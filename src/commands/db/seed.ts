@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {progressBar} from '../../cli/progress.js'
-import {loadSampleData, type SampleDataResult} from '../../engine/domain/seed/sample-data.js'
+import type {SampleDataResult} from '../../engine/index.js'
 
 export default class DbSeed extends BaseCommand<typeof DbSeed> {
   static override summary = 'Load sample users, strategies and orders (does nothing if they exist).'
@@ -16,7 +16,7 @@ export default class DbSeed extends BaseCommand<typeof DbSeed> {
     const engine = await this.engine()
     // The bar draws on a terminal's stderr only; --json output stays one document either way.
     const bar = this.jsonEnabled() ? undefined : progressBar('Seeding')
-    const result = await loadSampleData({store: engine.store, config: engine.loaded.config}, this.actor(), {orders: this.flags.orders, onProgress: bar?.update}).finally(() => bar?.done())
+    const result = await engine.schema.seedSample(this.actor(), {orders: this.flags.orders, onProgress: bar?.update}).finally(() => bar?.done())
     this.log(
       result.created
         ? success(`Loaded sample data: ${result.users} users, ${result.strategies} strategies, ${result.orders} orders, ${result.fills} fills.`)

@@ -4,9 +4,7 @@ import {yesFlag} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {progressBar} from '../../cli/progress.js'
 import {confirm, interactive} from '../../cli/prompt.js'
-import type {BatchResult} from '../../engine/domain/orders/service.js'
-import {OrdermonError} from '../../engine/errors.js'
-import {openOrderStatuses} from '../../engine/domain/statuses.js'
+import {openOrderStatuses, OrdermonError, type BatchResult} from '../../engine/index.js'
 
 export default class OrderCancelBatch extends BaseCommand<typeof OrderCancelBatch> {
   static override summary = "Cancel a user's open orders in batches; safe to interrupt and run again."

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
-import type {Order} from '../../engine/store/index.js'
+import type {Order} from '../../engine/index.js'
 
 export default class OrderCancel extends BaseCommand<typeof OrderCancel> {
   static override summary = 'Cancel an open order.'

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {orderDetails} from '../../cli/views/orders.js'
-import type {CreateOrderResult} from '../../engine/domain/orders/service.js'
-import {orderSides, orderTypes, timesInForce} from '../../engine/domain/statuses.js'
+import {orderSides, orderTypes, timesInForce, type CreateOrderResult} from '../../engine/index.js'
 
 export default class OrderCreate extends BaseCommand<typeof OrderCreate> {
   static override summary = 'Place an order (idempotent on --client-order-id).'

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {renderTable} from '../../cli/output.js'
 import {historyColumns} from '../../cli/views/orders.js'
-import type {OrderLog} from '../../engine/store/index.js'
+import type {OrderLog} from '../../engine/index.js'
 
 export default class OrderHistory extends BaseCommand<typeof OrderHistory> {
   static override summary = "An order's state changes, oldest first."

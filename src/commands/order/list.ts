@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {pageFooter, renderTable} from '../../cli/output.js'
 import {orderColumns} from '../../cli/views/orders.js'
-import type {OrderList} from '../../engine/domain/orders/service.js'
-import {orderStatuses} from '../../engine/domain/statuses.js'
+import {orderStatuses, type OrderList} from '../../engine/index.js'
 
 export default class ListOrders extends BaseCommand<typeof ListOrders> {
   static override summary = 'List orders, newest first.'

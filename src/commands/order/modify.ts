@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
-import type {Order} from '../../engine/store/index.js'
+import type {Order} from '../../engine/index.js'
 
 export default class OrderModify extends BaseCommand<typeof OrderModify> {
   static override summary = 'Change the quantity and/or price of an open order.'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {orderDetails} from '../../cli/views/orders.js'
-import type {OrderDetails} from '../../engine/domain/orders/service.js'
+import type {OrderDetails} from '../../engine/index.js'
 
 export default class OrderQuery extends BaseCommand<typeof OrderQuery> {
   static override summary = 'Show an order: basic, trade, status and time information and its execution record.'

@@ -2,9 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {strategyRecord} from '../../cli/views/strategies.js'
-import {readJsonConfig} from '../../engine/domain/strategies/config-file.js'
-import {type Strategy} from '../../engine/store/index.js'
-import {strategyTypes} from '../../engine/domain/statuses.js'
+import {readJsonConfig, strategyTypes, type Strategy} from '../../engine/index.js'
 
 export default class StrategyCreate extends BaseCommand<typeof StrategyCreate> {
   static override summary = 'Create a strategy from a JSON configuration and/or flags (created stopped).'

@@ -3,8 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {yesFlag} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {confirm, interactive} from '../../cli/prompt.js'
-import {OrdermonError} from '../../engine/errors.js'
-import type {Strategy} from '../../engine/store/index.js'
+import {OrdermonError, type Strategy} from '../../engine/index.js'
 
 export default class StrategyDelete extends BaseCommand<typeof StrategyDelete> {
   static override summary = 'Delete a strategy (its orders stay, without a strategy).'

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {renderTable, wantsTable} from '../../cli/output.js'
 import {strategyColumns} from '../../cli/views/strategies.js'
-import type {StrategyList} from '../../engine/domain/strategies/service.js'
-import {strategyStatuses, strategyTypes} from '../../engine/domain/statuses.js'
+import {strategyStatuses, strategyTypes, type StrategyList} from '../../engine/index.js'
 
 export default class ListStrategies extends BaseCommand<typeof ListStrategies> {
   static override summary = 'List strategies.'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {performanceRecord} from '../../cli/views/strategies.js'
-import type {Performance} from '../../engine/domain/strategies/service.js'
+import type {Performance} from '../../engine/index.js'
 
 export default class StrategyPerformance extends BaseCommand<typeof StrategyPerformance> {
   static override summary = 'Orders, fill and success rates, realized and unrealized P&L and max drawdown of a strategy.'

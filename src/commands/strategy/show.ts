@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {strategyDetails} from '../../cli/views/strategies.js'
-import type {Performance} from '../../engine/domain/strategies/service.js'
-import type {Strategy} from '../../engine/store/index.js'
+import type {Performance, Strategy} from '../../engine/index.js'
 
 export default class StrategyShow extends BaseCommand<typeof StrategyShow> {
   static override summary = 'Show a strategy: configuration, state and performance.'

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {colorStatus, success} from '../../cli/output.js'
-import type {Strategy} from '../../engine/store/index.js'
-import type {StrategyStatus} from '../../engine/domain/statuses.js'
+import type {Strategy, StrategyStatus} from '../../engine/index.js'
 
 export default class StrategyStart extends BaseCommand<typeof StrategyStart> {
   static override summary = 'Start a strategy (its user must be active); the engine picks it up.'

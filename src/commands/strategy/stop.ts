@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {colorStatus, success} from '../../cli/output.js'
-import type {Strategy} from '../../engine/store/index.js'
-import type {StrategyStatus} from '../../engine/domain/statuses.js'
+import type {Strategy, StrategyStatus} from '../../engine/index.js'
 
 export default class StrategyStop extends BaseCommand<typeof StrategyStop> {
   static override summary = 'Stop (or pause) a strategy: it places no more orders.'

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {strategyRecord} from '../../cli/views/strategies.js'
-import {readJsonConfig} from '../../engine/domain/strategies/config-file.js'
-import type {Strategy} from '../../engine/store/index.js'
+import {readJsonConfig, type Strategy} from '../../engine/index.js'
 
 export default class StrategyUpdate extends BaseCommand<typeof StrategyUpdate> {
   static override summary = "Replace a strategy's name, parameters, risk management or schedule from a JSON file."

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {cleanupLogs, type CleanupResult} from '../../engine/logging/retention.js'
+import {cleanupLogs, type CleanupResult} from '../../engine/index.js'
 
 export default class CleanupLogs extends BaseCommand<typeof CleanupLogs> {
   static override summary = 'Delete log files older than N days (quiet on success, for cron).'
@@ -15,7 +15,7 @@ Crontab: 15 3 * * * cd /srv/ordermon && npx ordermon system cleanup-logs --days 
 
   async run(): Promise<CleanupResult> {
     const loaded = this.config_()
-    const r = cleanupLogs(loaded.paths.logDir, {days: this.flags.days ?? loaded.config.logging.retention_days, dryRun: this.flags['dry-run']})
+    const r = cleanupLogs(loaded, {days: this.flags.days, dryRun: this.flags['dry-run']})
     if (this.flags['dry-run']) {
       for (const f of r.deleted) this.log(f)
       this.logToStderr(`${r.deleted.length} file(s), ${r.bytes_freed} bytes would be deleted (keeping ${r.cutoff} and later).`)

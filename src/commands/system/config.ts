@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {renderTable} from '../../cli/output.js'
-import {describeConfig, type ConfigEntry} from '../../engine/config/index.js'
+import {describeConfig, type ConfigEntry} from '../../engine/index.js'
 
 export default class SystemConfig extends BaseCommand<typeof SystemConfig> {
   static override summary = 'Print the effective configuration and where each value came from (secrets hidden).'

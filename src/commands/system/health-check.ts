@@ -1,14 +1,13 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {renderTable} from '../../cli/output.js'
-import {healthCheck, type Check, type Health} from '../../engine/domain/health.js'
-import {OrdermonError} from '../../engine/errors.js'
+import {checkHealth, OrdermonError, type Check, type Health} from '../../engine/index.js'
 
 export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
   static override summary = 'Check database, schema, Redis, engine heartbeat, log directory and disk; exit 1 if any fails.'
   static override examples = ['<%= config.bin %> system health-check', '<%= config.bin %> system health-check --json']
 
   async run(): Promise<Health> {
-    const h = await healthCheck(this.config_())
+    const h = await checkHealth(this.config_())
     this.log(renderTable<Check>([{header: 'Check', get: (c) => c.name}, {header: 'OK', get: (c) => (c.ok ? 'ok' : 'FAIL')}, {header: 'Detail', get: (c) => c.detail}, {header: 'ms', get: (c) => c.ms}], h.checks))
     this.log(`System: ${h.status}`)
     if (h.status !== 'healthy') {

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {heading, renderRecord} from '../../cli/output.js'
-import {healthCheck, type Health} from '../../engine/domain/health.js'
+import {checkHealth, type Health} from '../../engine/index.js'
 
 const fmt = (m: Record<string, number> | undefined) => (m && Object.keys(m).length ? Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') : '-')
 
@@ -9,7 +9,7 @@ export default class SystemStatus extends BaseCommand<typeof SystemStatus> {
   static override examples = ['<%= config.bin %> system status']
 
   async run(): Promise<Health> {
-    const h = await healthCheck(this.config_(), {counts: true})
+    const h = await checkHealth(this.config_(), {counts: true})
     this.log(renderRecord([['System', h.status], ...h.checks.map((c): [string, unknown] => [c.name, `${c.ok ? 'ok' : 'FAIL'}  ${c.detail}`])]))
     if (h.counts) {
       this.log(`\n${heading('Business')}`)

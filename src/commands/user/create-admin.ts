@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {passwordFlags, readPassword} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
-import type {User} from '../../engine/store/index.js'
+import type {User} from '../../engine/index.js'
 
 export default class UserCreateAdmin extends BaseCommand<typeof UserCreateAdmin> {
   static override summary = 'Create an administrator with every permission.'

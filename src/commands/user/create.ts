@@ -3,9 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {list, passwordFlags, readPassword} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {userRecord} from '../../cli/views/users.js'
-import {permissionNames} from '../../engine/domain/users/rules.js'
-import {type User} from '../../engine/store/index.js'
-import {userRoles, userStatuses, userTypes} from '../../engine/domain/statuses.js'
+import {permissionNames, userRoles, userStatuses, userTypes, type User} from '../../engine/index.js'
 
 export default class UserCreate extends BaseCommand<typeof UserCreate> {
   static override summary = 'Create a trading user.'

@@ -3,8 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {userRef, userRefFlags, yesFlag} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {confirm, interactive} from '../../cli/prompt.js'
-import type {DeleteResult} from '../../engine/domain/users/service.js'
-import {OrdermonError} from '../../engine/errors.js'
+import {OrdermonError, type DeleteResult} from '../../engine/index.js'
 
 export default class UserDelete extends BaseCommand<typeof UserDelete> {
   static override summary = 'Delete a user with their strategies, orders and history.'

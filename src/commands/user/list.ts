@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {pageFooter, renderTable} from '../../cli/output.js'
 import {userColumns} from '../../cli/views/users.js'
-import type {UserList} from '../../engine/domain/users/service.js'
-import {userStatuses, userTypes} from '../../engine/domain/statuses.js'
+import {userStatuses, userTypes, type UserList} from '../../engine/index.js'
 
 export default class ListUsers extends BaseCommand<typeof ListUsers> {
   static override summary = 'List users, filtered and paged.'

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {userRef, userRefFlags} from '../../cli/flags.js'
 import {userDetails} from '../../cli/views/users.js'
-import type {UserDetails} from '../../engine/domain/users/service.js'
+import type {UserDetails} from '../../engine/index.js'
 
 export default class UserShow extends BaseCommand<typeof UserShow> {
   static override summary = 'Show a user: details, permissions, login history and operation log.'

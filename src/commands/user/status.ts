@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {userRef, userRefFlags} from '../../cli/flags.js'
 import {colorStatus, success} from '../../cli/output.js'
-import {type User} from '../../engine/store/index.js'
-import {userStatuses, type UserStatus} from '../../engine/domain/statuses.js'
+import {userStatuses, type User, type UserStatus} from '../../engine/index.js'
 
 export default class SetUserStatus extends BaseCommand<typeof SetUserStatus> {
   static override summary = "Change a user's status: active, suspended or locked."

@@ -3,8 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {list, userRef, userRefFlags} from '../../cli/flags.js'
 import {success} from '../../cli/output.js'
 import {userRecord} from '../../cli/views/users.js'
-import {type User} from '../../engine/store/index.js'
-import {userRoles, userTypes} from '../../engine/domain/statuses.js'
+import {userRoles, userTypes, type User} from '../../engine/index.js'
 
 export default class UserUpdate extends BaseCommand<typeof UserUpdate> {
   static override summary = "Change a user's name, contact details, type, role, permissions or group."

@@ -49,25 +49,3 @@ export async function connectRedis(config: OrdermonConfig, overrides: {keyPrefix
   }
   return client
 }
-
-/** A small JSON cache with TTLs over one Redis connection. */
-export class RedisCache {
-  constructor(private readonly client: RedisClient, private readonly defaultTtlSeconds: number) {}
-
-  async set(key: string, value: unknown, ttlSeconds = this.defaultTtlSeconds): Promise<void> {
-    await this.client.set(`cache:${key}`, JSON.stringify(value), 'EX', ttlSeconds)
-  }
-
-  async get<T>(key: string): Promise<T | undefined> {
-    const raw = await this.client.get(`cache:${key}`)
-    return raw === null ? undefined : (JSON.parse(raw) as T)
-  }
-
-  async ttl(key: string): Promise<number> {
-    return this.client.ttl(`cache:${key}`)
-  }
-
-  async delete(key: string): Promise<void> {
-    await this.client.del(`cache:${key}`)
-  }
-}

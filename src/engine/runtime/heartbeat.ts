@@ -2,7 +2,7 @@ import type {Logger} from '../logging/logger.js'
 import type {MetricsSnapshot} from '../metrics/snapshot.js'
 import type {InstanceRow, Store} from '../store/index.js'
 import {supersededBy} from './instance-claim.js'
-import {writeState, type EngineState} from './pidfile.js'
+import {writeState, type EngineState} from '../daemon/pidfile.js'
 
 export interface HeartbeatOptions {
   store: Store

@@ -1,7 +1,7 @@
 import {hostname} from 'node:os'
 import {conflict} from '../errors.js'
 import type {EngineInstance, InstanceRow, Store} from '../store/index.js'
-import {isAlive} from './pidfile.js'
+import {isAlive} from '../daemon/pidfile.js'
 
 /** Engines running in this process (tests and the demo may run more than one). */
 const ours = new Set<string>()

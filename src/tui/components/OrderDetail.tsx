@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink'
-import type {OrderLog} from '../../engine/store/index.js'
+import type {OrderLog} from '../../engine/index.js'
 import type {OrderRow} from '../model.js'
 import {fit} from '../text.js'
 

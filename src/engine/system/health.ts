@@ -2,7 +2,8 @@ import {accessSync, constants, existsSync, mkdirSync, statSync, statfsSync} from
 import type {LoadedConfig} from '../config/index.js'
 import {connectRedis, describeRedis, redisConfigured} from '../bus/redis.js'
 import {openDatabase, pendingCount, Store, describeTarget} from '../store/index.js'
-import {PRIVATE_DIR, readState, runningPid, statePath} from '../runtime/pidfile.js'
+import {engineStatus} from '../daemon/control.js'
+import {PRIVATE_DIR, statePath} from '../daemon/pidfile.js'
 
 export interface Check {
   name: string
@@ -32,7 +33,7 @@ const message = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')
  * Checks each part the system depends on — database, schema, Redis, engine heartbeat, log directory,
  * disk — and says which is wrong. Never throws: a failed check is a result.
  */
-export async function healthCheck(loaded: LoadedConfig, options: {counts?: boolean} = {}): Promise<Health> {
+export async function checkHealth(loaded: LoadedConfig, options: {counts?: boolean} = {}): Promise<Health> {
   const checks: Check[] = []
   const health: Health = {status: 'healthy', checks}
   const db = await timed(() => openDatabase(loaded))
@@ -56,12 +57,11 @@ export async function healthCheck(loaded: LoadedConfig, options: {counts?: boole
     checks.push({name: 'redis', ok: !r.error, detail: r.error ? message(r.error) : describeRedis(loaded.config), ms: r.ms})
   } else checks.push({name: 'redis', ok: true, detail: 'not configured (embedded mode)'})
 
-  const pid = runningPid(loaded.paths.home)
-  const state = readState(loaded.paths.home)
-  if (pid && state?.pid === pid) {
+  const {running, state} = engineStatus(loaded.paths.home)
+  if (running && state) {
     const age = Date.now() - Date.parse(state.updated_at)
     const fresh = age < Math.max(10_000, loaded.config.engine.heartbeat_ms * 5)
-    checks.push({name: 'engine', ok: fresh && !state.last_error, detail: `pid ${pid}, heartbeat ${(age / 1000).toFixed(1)}s ago${state.last_error ? `, last error: ${state.last_error}` : ''}`})
+    checks.push({name: 'engine', ok: fresh && !state.last_error, detail: `pid ${state.pid}, heartbeat ${(age / 1000).toFixed(1)}s ago${state.last_error ? `, last error: ${state.last_error}` : ''}`})
   } else checks.push({name: 'engine', ok: true, detail: 'not running'})
 
   try {
