@@ -1,4 +1,4 @@
-import type {EventMessage, MetricsSnapshot} from '../engine/index.js'
+import {isOpenOrder, type EventMessage, type MetricsSnapshot} from '../engine/index.js'
 
 export interface UserRow {
   user_id: string
@@ -78,8 +78,6 @@ const push = (xs: number[], v: number) => {
   if (xs.length > HISTORY) xs.shift()
 }
 
-const open = (s: string) => s === 'pending' || s === 'partially_filled'
-
 /** The manual's "最近活动" lines: who did what, in a few words. */
 export function describe(e: EventMessage, model?: PanelModel): string {
   const p = e.payload
@@ -147,10 +145,10 @@ export function applyEvent(model: PanelModel, e: EventMessage): void {
       status,
       updated_at: e.created_at,
     }
-    if (o && !open(o.status)) model.closed--
+    if (o && !isOpenOrder(o.status)) model.closed--
     model.orders.delete(e.entity_id)
     model.orders.set(e.entity_id, row)
-    if (!open(status)) {
+    if (!isOpenOrder(status)) {
       model.closed++
       // Trim in steps of 100 so the walk over the map is rare.
       if (model.closed > MAX_CLOSED + 100) trimClosed(model)
@@ -167,7 +165,7 @@ export function applyEvent(model: PanelModel, e: EventMessage): void {
 export function trimClosed(model: PanelModel): void {
   for (const [id, o] of model.orders) {
     if (model.closed <= MAX_CLOSED) break
-    if (!open(o.status)) {
+    if (!isOpenOrder(o.status)) {
       model.orders.delete(id)
       model.closed--
     }

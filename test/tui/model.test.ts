@@ -1,6 +1,7 @@
 import stringWidth from 'string-width'
 import {describe, expect, it} from 'vitest'
 import type {EventMessage} from '../../src/engine/bus/channels.js'
+import {isOpenOrder} from '../../src/engine/domain/statuses.js'
 import type {MetricsSnapshot} from '../../src/engine/metrics/snapshot.js'
 import {HISTORY, MAX_ACTIVITY, MAX_CLOSED, applyEvent, describe as describeEvent, emptyModel, type PanelModel} from '../../src/tui/model.js'
 import {bar, fit, sparkline} from '../../src/tui/text.js'
@@ -243,12 +244,11 @@ describe('bounds', () => {
       }
     }
     expect(m.events).toBe(5000)
-    const isOpen = (s: string) => s === 'pending' || s === 'partially_filled'
     const rows = [...m.orders.values()]
-    const keptFinished = rows.filter((o) => !isOpen(o.status)).map((o) => o.order_id)
+    const keptFinished = rows.filter((o) => !isOpenOrder(o.status)).map((o) => o.order_id)
     // Every open order is there.
     for (const id of open) expect(m.orders.get(id)?.status, id).toMatch(/^(pending|partially_filled)$/)
-    expect(rows.filter((o) => isOpen(o.status))).toHaveLength(open.size)
+    expect(rows.filter((o) => isOpenOrder(o.status))).toHaveLength(open.size)
     // Finished orders are bounded, and the counter says how many there are.
     expect(keptFinished.length).toBeGreaterThanOrEqual(MAX_CLOSED)
     expect(keptFinished.length).toBeLessThanOrEqual(MAX_CLOSED + 100)
