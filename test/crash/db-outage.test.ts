@@ -1,17 +1,18 @@
-import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {Redis} from 'ioredis'
-import knexFactory, {type Knex} from 'knex'
+import type {Redis} from 'ioredis'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REDIS_URL, createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
-import {openEngine} from '../../src/engine/index.js'
+import {json} from '../helpers/cli.js'
+import {cliIn, countOf as count, openDb} from '../helpers/e2e.js'
+import {engineProcesses, engineState as stateOf, fastEngineEnv, type EngineProcess} from '../helpers/engine-process.js'
+import {openHandle} from '../../src/engine/handle.js'
 import {formatOrderId} from '../../src/engine/domain/ids.js'
 import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
-import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
+import {isAlive, until} from '../helpers/process.js'
+import {deleteKeys, subscribe} from '../helpers/redis.js'
 
 /**
  * Crash safety of the monitoring engine: the database goes away for 10 s under a running engine. The
@@ -25,7 +26,6 @@ import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
  * (a unique key prefix), the built CLI as a process.
  */
 
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const OUTAGE_MS = 10_000
 // A book still filling when the database goes: ~60 ticks of volume on one symbol.
 const ORDERS = 300
@@ -106,35 +106,24 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
   let db: Knex
   let proxy: SwitchableProxy | undefined
   let sub: Redis | undefined
-  let engine: {child: ChildProcess; pid: number; output: () => string; exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>} | undefined
+  let engine: EngineProcess | undefined
   const prefix = `${uniqueName('ordermon_dbout')}:`
-  const pids = new Set<number>()
+  const engines = engineProcesses(() => ({cwd: backend.dir, env: engineEnv}))
   const messages: Array<Record<string, any>> = []
   let userId = ''
   let fillerId = ''
   let fromEvent = 0
   let restoredAt = 0
 
-  const engineState = () => {
-    try {
-      return JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as Record<string, any>
-    } catch {
-      return undefined
-    }
-  }
+  const engineState = () => stateOf(home)
   const systemLog = () => {
     const file = join(home, 'logs', 'system.log')
     return existsSync(file) ? readFileSync(file, 'utf8') : ''
   }
-  const count = async (q: Knex.QueryBuilder) => Number(((await q.count({n: '*'})) as Array<{n: number | string}>)[0]!.n)
   const openOrders = () => count(db('orders').where({user_id: fillerId}).whereIn('status', ['pending', 'partially_filled']))
   const statusChanges = () => db('events').where({type: 'user.status_changed', entity_type: 'user', entity_id: userId, source: 'sql'}).where('id', '>', fromEvent)
 
-  // `dist` may be rebuilt by another session's `npm run build` meanwhile: a command that could not even
-  // be loaded did nothing, so it is safe to run it again.
-  async function cli(args: string[]): Promise<CliResult> {
-    return runCli(args, {env: directEnv, cwd: backend.dir})
-  }
+  const cli = cliIn(() => ({dir: backend.dir, env: directEnv}))
 
   beforeAll(async () => {
     backend = await createBackend('mariadb')
@@ -151,11 +140,7 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
       ORDERMON_DATABASE_URL: viaProxy.href,
       ORDERMON_REDIS_URL: REDIS_URL,
       ORDERMON__REDIS__KEY_PREFIX: prefix,
-      ORDERMON__ENGINE__TICK_MS: '50',
-      ORDERMON__ENGINE__PAPER_LATENCY_MS: '0',
-      ORDERMON__ENGINE__POLL_MS: '50',
-      ORDERMON__ENGINE__RELAY_MS: '20',
-      ORDERMON__ENGINE__HEARTBEAT_MS: '500',
+      ...fastEngineEnv,
     }
     const init = await cli(['init'])
     expect(init.code, init.stderr).toBe(0)
@@ -166,7 +151,7 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
     expect(filler.code, filler.stderr).toBe(0)
     fillerId = json(filler).user_id
     // Open market orders for the other user, inserted through the engine library as a burst would arrive.
-    const lib = await openEngine({loaded: backend.loaded})
+    const lib = await openHandle({loaded: backend.loaded})
     try {
       await lib.store.transaction(async (tx) => {
         const first = await tx.sequences.allocate('order', ORDERS)
@@ -183,53 +168,21 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
     } finally {
       await lib.close()
     }
-    db = knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-    sub = new Redis(REDIS_URL, {lazyConnect: true, maxRetriesPerRequest: 1})
-    sub.on('error', () => {})
-    await sub.connect()
-    sub.on('message', (_channel: string, raw: string) => messages.push(JSON.parse(raw)))
-    await sub.subscribe(`${prefix}events`)
+    db = openDb(backend)
+    sub = await subscribe(`${prefix}events`, (raw) => messages.push(JSON.parse(raw)))
   })
 
   afterAll(async () => {
-    if (engine) pids.add(engine.pid)
-    await Promise.all([...pids].map((pid) => stopPid(pid)))
+    await engines.stopAll()
     await proxy?.close()
     sub?.disconnect()
-    const plain = new Redis(REDIS_URL, {maxRetriesPerRequest: 1})
-    try {
-      const keys = await plain.keys(`${prefix}*`)
-      if (keys.length) await plain.del(...keys)
-    } finally {
-      plain.disconnect()
-    }
+    await deleteKeys(prefix)
     await db?.destroy()
     await backend?.cleanup()
   })
 
   it('the engine runs on the database through the proxy', async () => {
-    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-      cwd: backend.dir,
-      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...engineEnv},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    if (child.pid) pids.add(child.pid)
-    let out = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (out += d))
-    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-    engine = {child, pid: child.pid!, output: () => out, exited}
-    await until(
-      `engine.json to show pid ${child.pid} running`,
-      () => {
-        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-        const s = engineState()
-        return s?.pid === child.pid && s?.status === 'running'
-      },
-      30_000,
-      50,
-    )
-    expect(engine.child.exitCode, `the engine exited during start: ${engine.output()}`).toBeNull()
+    engine = await engines.start()
     expect(proxy!.accepted).toBeGreaterThan(0)
     expect(engineState()).toMatchObject({pid: engine.pid, users: 2, last_error: null})
     fromEvent = Number((await db('events').max({m: 'id'}))[0]!.m ?? 0)
@@ -244,22 +197,24 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
     const cutAt = Date.now()
     // Made while the engine cannot see the database: it must be found once it can.
     await db.raw("UPDATE users SET status='suspended' WHERE user_id = ?", [userId])
-    let degraded: Record<string, any> | undefined
-    while (Date.now() - cutAt < OUTAGE_MS) {
-      expect(engine!.child.exitCode, `the engine exited during the outage: ${engine!.output()}`).toBeNull()
-      expect(engine!.child.signalCode).toBeNull()
-      const s = engineState()
-      if (s?.pid === engine!.pid && s.status === 'degraded') degraded ??= s
-      await sleep(100)
-    }
+    // engine.json says so meanwhile (written every heartbeat, with or without the database).
+    const degraded = await until(
+      'engine.json to show status degraded during the outage',
+      () => {
+        expect(engine!.hasExited(), `the engine exited during the outage: ${engine!.output()}`).toBe(false)
+        const s = engineState()
+        return s?.pid === engine!.pid && s.status === 'degraded' ? s : undefined
+      },
+      OUTAGE_MS,
+    )
+    // The outage lasts OUTAGE_MS whatever the engine does meanwhile (a duration, not a condition): it must live through all of it.
+    await engine!.staysUp(cutAt + OUTAGE_MS - Date.now(), 'the engine exited during the outage')
     expect(isAlive(engine!.pid)).toBe(true)
     // Not detected while the database was out of reach (there was no way to write the event).
     expect(await statusChanges()).toEqual([])
     expect(proxy!.refused, 'the engine tried to reconnect').toBeGreaterThan(0)
     expect(systemLog()).toMatch(/db_connection_failed/)
-    // engine.json said so meanwhile (written every heartbeat, with or without the database).
-    expect(degraded, 'engine.json showed status degraded during the outage').toBeDefined()
-    expect(degraded!.last_error).toMatch(/db_connection_failed/)
+    expect(degraded.last_error).toMatch(/db_connection_failed/)
     proxy!.restore()
     restoredAt = Date.now()
   })
@@ -325,9 +280,7 @@ describe.sequential('crash: the database unreachable for 10 s under a running en
   })
 
   it('SIGTERM still stops it gracefully: exit 0', async () => {
-    engine!.child.kill('SIGTERM')
-    const result = await Promise.race([engine!.exited, sleep(15_000).then(() => 'timeout' as const)])
-    expect(result, `no exit within 15 s of SIGTERM: ${engine!.output()}`).toEqual({code: 0, signal: null})
+    expect(await engine!.sigterm(), engine!.output()).toEqual({code: 0, signal: null})
     expect(existsSync(join(home, 'ordermon.pid'))).toBe(false)
     expect(engineState()).toMatchObject({pid: engine!.pid, status: 'stopped'})
   })

@@ -1,16 +1,17 @@
-import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {Redis} from 'ioredis'
-import knexFactory, {type Knex} from 'knex'
+import type {Redis} from 'ioredis'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REDIS_URL, createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
-import {openEngine} from '../../src/engine/index.js'
+import {json} from '../helpers/cli.js'
+import {cliIn, countOf as count, openDb} from '../helpers/e2e.js'
+import {engineProcesses, engineState, fastEngineEnv, readPidfile} from '../helpers/engine-process.js'
+import {openHandle} from '../../src/engine/handle.js'
 import {formatOrderId} from '../../src/engine/domain/ids.js'
 import type {NewOrderRow, OrderLogRow} from '../../src/engine/store/index.js'
-import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
+import {isAlive, until} from '../helpers/process.js'
+import {deleteKeys, subscribe} from '../helpers/redis.js'
 
 /**
  * Crash safety of the monitoring engine: `kill -9` in the middle of a burst of fills, then a restart
@@ -25,20 +26,11 @@ import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
  * Real MariaDB (a throwaway database), real Redis on 6379 (a unique key prefix), the built CLI as a process.
  */
 
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-
 const ORDERS = 3000
 const QUANTITY = 1000
 // Tick volume (~5,000 a tick and symbol) is shared by the orders of a symbol: each order fills over one
 // or two ticks and the book over ~100 ticks a symbol, long enough to crash in the middle of it.
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOGL', 'TSLA', 'AMZN', 'NVDA']
-
-interface EngineProcess {
-  child: ChildProcess
-  pid: number
-  output: () => string
-  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
-}
 
 describe.sequential('crash: kill -9 during a burst of fills, then restart', () => {
   let backend: TestBackend
@@ -47,7 +39,8 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   let db: Knex
   let sub: Redis | undefined
   const prefix = `${uniqueName('ordermon_crash')}:`
-  const pids = new Set<number>()
+  const engines = engineProcesses(() => ({cwd: backend.dir, env}))
+  const cli = cliIn(() => ({dir: backend.dir, env}))
   /** Event id -> how many times it arrived on `<prefix>events`. */
   const received = new Map<number, number>()
   const receivedMessages = new Map<number, Record<string, unknown>>()
@@ -58,55 +51,6 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   let openAtKill = 0
   const kills: string[] = []
 
-  const engineState = () => {
-    try {
-      return JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as Record<string, any>
-    } catch {
-      return undefined
-    }
-  }
-  const count = async (q: Knex.QueryBuilder) => Number(((await q.count({n: '*'})) as Array<{n: number | string}>)[0]!.n)
-
-  // `dist` may be rebuilt by another session's `npm run build` meanwhile: a command that could not even
-  // be loaded did nothing, so it is safe to run it again.
-  async function cli(args: string[]): Promise<CliResult> {
-    return runCli(args, {env, cwd: backend.dir})
-  }
-
-  /** `ordermon start --quiet` in the foreground as a child; resolves once engine.json says it runs. */
-  async function startEngine(): Promise<EngineProcess> {
-    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-      cwd: backend.dir,
-      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    if (child.pid) pids.add(child.pid)
-    let out = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (out += d))
-    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-    const proc: EngineProcess = {child, pid: child.pid!, output: () => out, exited}
-    await until(
-      `engine.json to show pid ${child.pid} running`,
-      () => {
-        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-        const s = engineState()
-        return s?.pid === child.pid && s?.status === 'running'
-      },
-      30_000,
-      50,
-    )
-    expect(child.exitCode, `the engine exited during start: ${out}`).toBeNull()
-    return proc
-  }
-
-  async function sigterm(proc: EngineProcess): Promise<{code: number | null; signal: NodeJS.Signals | null}> {
-    proc.child.kill('SIGTERM')
-    const result = await Promise.race([proc.exited, sleep(15_000).then(() => 'timeout' as const)])
-    expect(result, `no exit within 15 s of SIGTERM: ${proc.output()}`).not.toBe('timeout')
-    return result as {code: number | null; signal: NodeJS.Signals | null}
-  }
-
   beforeAll(async () => {
     backend = await createBackend('mariadb')
     home = backend.env.ORDERMON_HOME!
@@ -114,48 +58,34 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
       ...backend.env,
       ORDERMON_REDIS_URL: REDIS_URL,
       ORDERMON__REDIS__KEY_PREFIX: prefix,
-      ORDERMON__ENGINE__TICK_MS: '50',
-      ORDERMON__ENGINE__PAPER_LATENCY_MS: '0',
-      ORDERMON__ENGINE__POLL_MS: '50',
-      ORDERMON__ENGINE__RELAY_MS: '20',
-      ORDERMON__ENGINE__HEARTBEAT_MS: '500',
+      ...fastEngineEnv,
     }
-    sub = new Redis(REDIS_URL, {lazyConnect: true, maxRetriesPerRequest: 1})
-    sub.on('error', () => {})
-    await sub.connect()
-    sub.on('message', (_channel: string, raw: string) => {
+    sub = await subscribe(`${prefix}events`, (raw) => {
       const m = JSON.parse(raw) as Record<string, unknown>
       const id = Number(m.id)
       received.set(id, (received.get(id) ?? 0) + 1)
       receivedMessages.set(id, m)
     })
-    await sub.subscribe(`${prefix}events`)
     const init = await cli(['init'])
     expect(init.code, init.stderr).toBe(0)
     const user = await cli(['user', 'create', '--username', 'crash_trader', '--password', 'Crash-Test-1', '--json'])
     expect(user.code, user.stderr).toBe(0)
     userId = json(user).user_id
     expect(userId).toBeTruthy()
-    db = knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
+    db = openDb(backend)
   })
 
   afterAll(async () => {
-    await Promise.all([...pids].map((pid) => stopPid(pid)))
+    await engines.stopAll()
     sub?.disconnect()
-    const plain = new Redis(REDIS_URL, {maxRetriesPerRequest: 1})
-    try {
-      const keys = await plain.keys(`${prefix}*`)
-      if (keys.length) await plain.del(...keys)
-    } finally {
-      plain.disconnect()
-    }
+    await deleteKeys(prefix)
     await db?.destroy()
     await backend?.cleanup()
   })
 
   it('a first run records where the outbox relay starts', async () => {
-    const engine = await startEngine()
-    const {code} = await sigterm(engine)
+    const engine = await engines.start()
+    const {code} = await engine.sigterm()
     expect(code, engine.output()).toBe(0)
     const row = await db('relay_offsets').where({name: `relay.${prefix}`}).first()
     expect(row, 'the relay recorded an offset').toBeDefined()
@@ -164,7 +94,7 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   })
 
   it(`${ORDERS} open market orders, inserted through the engine library`, async () => {
-    const lib = await openEngine({loaded: backend.loaded})
+    const lib = await openHandle({loaded: backend.loaded})
     try {
       await lib.store.transaction(async (tx) => {
         const first = await tx.sequences.allocate('order', ORDERS)
@@ -188,16 +118,15 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
 
   /** Starts the engine, waits for more than `logs` engine order_logs rows, then kill -9. */
   async function crashAt(logs: number): Promise<void> {
-    const engine = await startEngine()
+    const engine = await engines.start()
     if (killedPid) {
       // Started over the stale pidfile left by the previous crash.
       expect(engine.pid).not.toBe(killedPid)
-      expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(engine.pid)
+      expect(readPidfile(home)).toBe(engine.pid)
     }
     killedPid = engine.pid
     await until(`more than ${logs} engine order_logs rows`, async () => (await count(db('order_logs').where({source: 'engine'}))) > logs, 30_000, 20)
-    engine.child.kill('SIGKILL')
-    const {signal} = await engine.exited
+    const {signal} = await engine.kill9()
     expect(signal).toBe('SIGKILL')
     logsAtKill = await count(db('order_logs').where({source: 'engine'}))
     openAtKill = await count(db('orders').whereIn('status', ['pending', 'partially_filled']))
@@ -206,8 +135,8 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
     expect(openAtKill).toBeGreaterThan(ORDERS / 10)
     // What a crash leaves behind: a pidfile naming a dead process, engine.json still saying running.
     expect(isAlive(killedPid)).toBe(false)
-    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(killedPid)
-    expect(engineState()).toMatchObject({pid: killedPid, status: 'running'})
+    expect(readPidfile(home)).toBe(killedPid)
+    expect(engineState(home)).toMatchObject({pid: killedPid, status: 'running'})
   }
 
   it('kill -9 in the middle of the burst', async () => {
@@ -219,15 +148,15 @@ describe.sequential('crash: kill -9 during a burst of fills, then restart', () =
   })
 
   it('a restart over the stale pidfile finishes every order and stops cleanly on SIGTERM', async () => {
-    const engine = await startEngine()
+    const engine = await engines.start()
     expect(engine.pid).not.toBe(killedPid)
-    expect(Number(readFileSync(join(home, 'ordermon.pid'), 'utf8').split('\n')[0])).toBe(engine.pid)
+    expect(readPidfile(home)).toBe(engine.pid)
     await until('every order filled', async () => (await count(db('orders').whereIn('status', ['pending', 'partially_filled']))) === 0, 90_000, 250)
     expect(await count(db('order_logs').where({source: 'engine'}))).toBeGreaterThan(logsAtKill)
-    const {code} = await sigterm(engine)
+    const {code} = await engine.sigterm()
     expect(code, engine.output()).toBe(0)
     expect(existsSync(join(home, 'ordermon.pid'))).toBe(false)
-    expect(engineState()).toMatchObject({pid: engine.pid, status: 'stopped'})
+    expect(engineState(home)).toMatchObject({pid: engine.pid, status: 'stopped'})
   })
 
   it('each order: history replays to its state, fills add up, version = 1 + changes, one event per change', async () => {

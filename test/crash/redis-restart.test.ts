@@ -1,14 +1,16 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {Redis} from 'ioredis'
-import knexFactory, {type Knex} from 'knex'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
-import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
+import {json} from '../helpers/cli.js'
+import {cliIn, openDb} from '../helpers/e2e.js'
+import {engineProcesses, engineState as stateOf, fastEngineEnv, type EngineProcess} from '../helpers/engine-process.js'
+import {isAlive, stopPid, until} from '../helpers/process.js'
+import {subscribe} from '../helpers/redis.js'
 
 /**
  * Crash safety of the monitoring engine: Redis dies (SIGKILL) under a running engine and comes back on
@@ -19,8 +21,6 @@ import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
  * A redis-server of our own on a free port (the shared one is never touched), real MariaDB (a
  * throwaway database), the built CLI as a process.
  */
-
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 /** A port nobody listens on right now: bind port 0, read what we got, let it go. */
 function freePort(): Promise<number> {
@@ -43,32 +43,24 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
   let redisUrl = ''
   let redisServer: ChildProcess | undefined
   let sub: Redis | undefined
-  let engine: {child: ChildProcess; pid: number; output: () => string; exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>} | undefined
+  let engine: EngineProcess | undefined
   const prefix = `${uniqueName('ordermon_redisout')}:`
-  const pids = new Set<number>()
+  const engines = engineProcesses(() => ({cwd: backend.dir, env}))
+  /** Our redis-server processes. */
+  const redisPids = new Set<number>()
   const messages: Array<Record<string, any>> = []
   let watchedUser = ''
   let traderUser = ''
   let orderId = ''
   let outboxEvent: Record<string, any> | undefined
 
-  const engineState = () => {
-    try {
-      return JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as Record<string, any>
-    } catch {
-      return undefined
-    }
-  }
-  const engineAlive = () => engine!.child.exitCode === null && engine!.child.signalCode === null
-
-  async function cli(args: string[]): Promise<CliResult> {
-    return runCli(args, {env, cwd: backend.dir})
-  }
+  const engineState = () => stateOf(home)
+  const cli = cliIn(() => ({dir: backend.dir, env}))
 
   /** Our own redis-server on `port`, no persistence; resolves once it answers PING. */
   async function startRedis(): Promise<ChildProcess> {
     const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {stdio: ['ignore', 'pipe', 'pipe']})
-    if (child.pid) pids.add(child.pid)
+    if (child.pid) redisPids.add(child.pid)
     let out = ''
     child.stdout!.on('data', (d) => (out += d))
     child.stderr!.on('data', (d) => (out += d))
@@ -121,11 +113,7 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
       ...backend.env,
       ORDERMON_REDIS_URL: redisUrl,
       ORDERMON__REDIS__KEY_PREFIX: prefix,
-      ORDERMON__ENGINE__TICK_MS: '50',
-      ORDERMON__ENGINE__PAPER_LATENCY_MS: '0',
-      ORDERMON__ENGINE__POLL_MS: '50',
-      ORDERMON__ENGINE__RELAY_MS: '20',
-      ORDERMON__ENGINE__HEARTBEAT_MS: '500',
+      ...fastEngineEnv,
     }
     const init = await cli(['init'])
     expect(init.code, init.stderr).toBe(0)
@@ -135,48 +123,22 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
       if (username === 'redis_watched') watchedUser = json(r).user_id
       else traderUser = json(r).user_id
     }
-    db = knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
+    db = openDb(backend)
     // A subscriber as a live panel would have one: it reconnects and resubscribes by itself.
-    sub = new Redis(redisUrl, {lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => 50})
-    sub.on('error', () => {})
-    await sub.connect()
-    sub.on('message', (_channel: string, raw: string) => messages.push(JSON.parse(raw)))
-    await sub.subscribe(`${prefix}events`)
+    sub = await subscribe(`${prefix}events`, (raw) => messages.push(JSON.parse(raw)), {url: redisUrl, maxRetriesPerRequest: null, retryStrategy: () => 50})
   })
 
   afterAll(async () => {
-    if (engine) pids.add(engine.pid)
     sub?.disconnect()
-    // The engine first (it may be paused, see below), then our redis-server.
-    if (engine) await stopPid(engine.pid)
-    await Promise.all([...pids].map((pid) => stopPid(pid)))
+    // The engine first (it may be paused, see below: stopPid sends SIGCONT first), then our redis-server.
+    await engines.stopAll()
+    await Promise.all([...redisPids].map((pid) => stopPid(pid)))
     await db?.destroy()
     await backend?.cleanup()
   })
 
   it('the engine runs and publishes to our Redis', async () => {
-    const child = spawn(process.execPath, [bin, 'start', '--quiet'], {
-      cwd: backend.dir,
-      env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    if (child.pid) pids.add(child.pid)
-    let out = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (out += d))
-    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-    engine = {child, pid: child.pid!, output: () => out, exited}
-    await until(
-      `engine.json to show pid ${child.pid} running`,
-      () => {
-        if (child.exitCode !== null || child.signalCode !== null) return 'exited'
-        const s = engineState()
-        return s?.pid === child.pid && s?.status === 'running'
-      },
-      30_000,
-      50,
-    )
-    expect(engine.child.exitCode, `the engine exited during start: ${engine.output()}`).toBeNull()
+    engine = await engines.start()
     expect(engineState()).toMatchObject({pid: engine.pid, redis: redisUrl})
     // A limit buy far below the market: the paper venue leaves it open, to be cancelled later.
     const created = await cli(['order', 'create', '--user-id', traderUser, '--symbol', 'AAPL', '--side', 'buy', '--quantity', '10', '--price', '1', '--json'])
@@ -196,12 +158,9 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
       async () => db('events').where({type: 'user.status_changed', entity_type: 'user', entity_id: watchedUser, source: 'sql'}).where('id', '>', fromEvent).first(),
       10_000,
     )
-    // Redis stays down a while longer: long enough for the relay to try and fail more than once.
-    const downSince = Date.now()
-    while (Date.now() - downSince < 3000) {
-      expect(engineAlive(), `the engine exited without Redis: ${engine!.output()}`).toBe(true)
-      await sleep(100)
-    }
+    // Redis stays down a while longer (a duration, not a condition): long enough for the relay to try
+    // and fail more than once, and the engine must live through it.
+    await engine!.staysUp(3000, 'the engine exited without Redis')
     expect(isAlive(engine!.pid)).toBe(true)
     expect(messages.find((m) => m.id === Number(outboxEvent!.id))).toBeUndefined()
     // It followed the change all the same (from the outbox, not from Redis).
@@ -222,7 +181,7 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
     const got = await until('the event written while Redis was down, on Redis', () => messages.find((m) => m.id === Number(outboxEvent!.id)), 15_000)
     expect(Date.now() - backAt).toBeLessThan(15_000)
     expect(got).toMatchObject({type: 'user.status_changed', entity_type: 'user', entity_id: watchedUser, source: 'sql', payload: {from: 'active', to: 'suspended'}})
-    expect(engineAlive()).toBe(true)
+    expect(engine!.hasExited()).toBe(false)
   })
 
   it('later events flow as before: order cancel is received', async () => {
@@ -238,9 +197,7 @@ describe.sequential('crash: Redis killed and restarted under a running engine', 
   })
 
   it('SIGTERM stops it gracefully: exit 0', async () => {
-    engine!.child.kill('SIGTERM')
-    const result = await Promise.race([engine!.exited, sleep(15_000).then(() => 'timeout' as const)])
-    expect(result, `no exit within 15 s of SIGTERM: ${engine!.output()}`).toEqual({code: 0, signal: null})
+    expect(await engine!.sigterm(), engine!.output()).toEqual({code: 0, signal: null})
     expect(existsSync(join(home, 'ordermon.pid'))).toBe(false)
   })
 })

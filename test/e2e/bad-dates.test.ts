@@ -1,16 +1,14 @@
-import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, type BackendKind, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json} from '../helpers/cli.js'
+import {cliIn, expectRefusal, ok, rand} from '../helpers/e2e.js'
 
 /**
  * End-to-end: impossible dates, times and periods given to the built CLI are refused with exit 2 and
  * one error line naming the flag and the value, instead of rolling over (2024-02-31 -> 2024-03-02).
  */
-
-const rand = () => randomBytes(3).toString('hex')
 
 const schedule = (start_time: string, end_time = '16:00', timezone = 'UTC') => ({start_time, end_time, timezone})
 const strategyConfig = (name: string, extra: Record<string, unknown> = {}) => ({name, type: 'momentum', parameters: {symbols: ['AAPL'], threshold: 0.03}, ...extra})
@@ -18,23 +16,10 @@ const strategyConfig = (name: string, extra: Record<string, unknown> = {}) => ({
 function setup(kind: BackendKind) {
   const ctx = {} as {backend: TestBackend; userId: string; strategyId: string}
 
-  const cli = (args: string[]): Promise<CliResult> => runCli(args, {env: ctx.backend.env, cwd: ctx.backend.dir})
-
-  const ok = (r: CliResult) => {
-    expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toBe('')
-  }
+  const cli = cliIn(() => ctx.backend)
 
   /** Exit 2, nothing on stdout, exactly one "Error:" line (returned), no stack trace. */
-  async function refused(args: string[]): Promise<string> {
-    const r = await cli(args)
-    expect(r.code, r.stderr).toBe(2)
-    expect(r.stdout).toBe('')
-    const lines = r.stderr.split('\n').filter((l) => l !== '')
-    expect(lines, r.stderr).toHaveLength(1)
-    expect(lines[0]).toMatch(/^Error: /)
-    return lines[0]!
-  }
+  const refused = async (args: string[]): Promise<string> => expectRefusal(await cli(args), 2)
 
   function writeConfig(content: unknown): string {
     const name = `cfg-${rand()}.json`

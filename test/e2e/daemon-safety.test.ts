@@ -6,6 +6,8 @@ import knexFactory from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {MYSQL_BASE_URL, createBackend, type TestBackend} from '../helpers/backends.js'
 import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {cliIn} from '../helpers/e2e.js'
+import {engineProcesses, readPidfile} from '../helpers/engine-process.js'
 import {isAlive, stopPid, until} from '../helpers/process.js'
 
 /**
@@ -23,19 +25,13 @@ function onlyJson(r: CliResult): any {
 }
 
 function setup(kind: 'sqlite' | 'mariadb') {
-  const ctx = {backend: undefined as unknown as TestBackend, env: {} as Record<string, string>, home: '', pids: new Set<number>()}
-  const cli = (args: string[], opts: {env?: Record<string, string>; timeoutMs?: number} = {}) =>
-    runCli(args, {env: opts.env ?? ctx.env, cwd: ctx.backend.dir, timeoutMs: opts.timeoutMs ?? 45_000})
+  const ctx = {backend: undefined as unknown as TestBackend, env: {} as Record<string, string>, home: ''}
+  const cli = cliIn(() => ({dir: ctx.backend.dir, env: ctx.env}), {timeoutMs: 45_000})
+  const engines = engineProcesses(() => ({cwd: ctx.backend.dir, env: ctx.env}))
   const pidfile = () => join(ctx.home, 'ordermon.pid')
-  const readPid = () => (existsSync(pidfile()) ? Number(readFileSync(pidfile(), 'utf8').split('\n')[0]) : undefined)
-  async function startDaemon(args: string[] = [], env?: Record<string, string>): Promise<{pid: number; result: CliResult}> {
-    const result = await cli(['start', '--daemon', ...args], {env})
-    const m = /"pid": (\d+)|pid (\d+)/.exec(result.stdout)
-    const pid = m ? Number(m[1] ?? m[2]) : 0
-    if (pid) ctx.pids.add(pid)
-    expect(result.code, `start --daemon: ${result.stderr}${result.stdout}`).toBe(0)
-    return {pid, result}
-  }
+  const readPid = () => readPidfile(ctx.home)
+  /** `start --daemon [...args]` with the suite's environment, or all of `env` instead. */
+  const startDaemon = (args: string[] = [], env?: Record<string, string>) => engines.startDaemon({args, env, timeoutMs: 45_000})
   beforeAll(async () => {
     ctx.backend = await createBackend(kind)
     ctx.env = {...ctx.backend.env}
@@ -44,16 +40,14 @@ function setup(kind: 'sqlite' | 'mariadb') {
     expect(init.code, init.stderr).toBe(0)
   })
   afterAll(async () => {
-    const left = ctx.backend && readPid()
-    if (left) ctx.pids.add(left)
-    await Promise.all([...ctx.pids].map((pid) => stopPid(pid)))
+    await engines.stopAll()
     await ctx.backend?.cleanup()
   })
-  return {ctx, cli, pidfile, readPid, startDaemon}
+  return {ctx, cli, engines, pidfile, readPid, startDaemon}
 }
 
 describe.sequential('sqlite: stop, start and the pidfile', () => {
-  const {ctx, cli, pidfile, readPid, startDaemon} = setup('sqlite')
+  const {ctx, cli, engines, pidfile, readPid, startDaemon} = setup('sqlite')
 
   it('a new home is private: 0700 directories, 0600 files, after init and after a daemon start/stop', async () => {
     expect(mode(ctx.home)).toBe(0o700)
@@ -138,12 +132,12 @@ describe.sequential('sqlite: stop, start and the pidfile', () => {
   it('start --daemon --json and restart --json print exactly one JSON document', async () => {
     const start = await cli(['start', '--daemon', '--json'])
     const s = onlyJson(start)
-    if (s.pid) ctx.pids.add(s.pid)
+    engines.track(s.pid)
     expect(start.code, start.stderr).toBe(0)
     expect(s).toMatchObject({daemon: true, state: {pid: s.pid, status: 'running'}})
     const restart = await cli(['restart', '--json'], {timeoutMs: 60_000})
     const r = onlyJson(restart)
-    if (r.started?.pid) ctx.pids.add(r.started.pid)
+    engines.track(r.started?.pid)
     expect(restart.code, restart.stderr).toBe(0)
     expect(restart.stderr).toBe('')
     expect(r.stopped).toMatchObject({running: true, pid: s.pid, signal: 'SIGTERM'})
@@ -157,7 +151,7 @@ describe.sequential('sqlite: stop, start and the pidfile', () => {
 })
 
 describe.sequential('mariadb: a password in --database-url', () => {
-  const {ctx, cli, readPid, startDaemon} = setup('mariadb')
+  const {ctx, readPid, startDaemon} = setup('mariadb')
   const user = `om_${randomBytes(4).toString('hex')}`
   const secret = `Sx${randomBytes(12).toString('hex')}`
   const admin = knexFactory({client: 'mysql2', connection: MYSQL_BASE_URL})
@@ -195,7 +189,8 @@ describe.sequential('mariadb: a password in --database-url', () => {
     expect(state.database).toContain(db)
     expect(JSON.stringify(state)).not.toContain(secret)
 
-    const stop = await cli(['stop'], {env})
+    // The environment without ORDERMON_DATABASE_URL, as the daemon was started with.
+    const stop = await runCli(['stop'], {env, cwd: ctx.backend.dir, timeoutMs: 45_000})
     expect(stop.code, stop.stderr).toBe(0)
     expect(stop.stdout).toMatch(new RegExp(`pid ${pid}\\) stopped gracefully`))
     expect(isAlive(pid)).toBe(false)

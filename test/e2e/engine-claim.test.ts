@@ -2,8 +2,9 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, type TestBackend} from '../helpers/backends.js'
-import {runCli} from '../helpers/cli.js'
-import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
+import {runCli, type CliResult} from '../helpers/cli.js'
+import {engineProcesses} from '../helpers/engine-process.js'
+import {isAlive, until} from '../helpers/process.js'
 
 /**
  * Two engines on one MariaDB database, started as an operator would from two ORDERMON_HOMEs: the
@@ -12,10 +13,11 @@ import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
  */
 describe('one engine per MariaDB database', () => {
   let backend: TestBackend
-  const pids = new Set<number>()
   const homeA = () => join(backend.dir, 'home-a')
   const homeB = () => join(backend.dir, 'home-b')
-  const cli = (home: string, args: string[], timeoutMs = 40_000) => runCli(args, {env: {...backend.env, ORDERMON_HOME: home}, cwd: backend.dir, timeoutMs})
+  const envOf = (home: string) => ({...backend.env, ORDERMON_HOME: home})
+  const engines = engineProcesses(() => ({cwd: backend.dir, env: envOf(homeA())}))
+  const cli = (home: string, args: string[], timeoutMs = 40_000) => runCli(args, {env: envOf(home), cwd: backend.dir, timeoutMs})
   const enginePid = (home: string) => Number(JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')).pid)
 
   beforeAll(async () => {
@@ -24,15 +26,13 @@ describe('one engine per MariaDB database', () => {
     expect(init.code, init.stderr).toBe(0)
   })
   afterAll(async () => {
-    for (const pid of pids) await stopPid(pid)
+    await engines.stopAll()
     await backend?.cleanup()
   })
 
   it('refuses a second engine from another home, naming host, pid and instance; a kill -9 does not block a restart', async () => {
-    const a = await cli(homeA(), ['start', '--daemon'])
-    expect(a.code, a.stderr).toBe(0)
-    const pidA = enginePid(homeA())
-    pids.add(pidA)
+    const {pid: pidA} = await engines.startDaemon({env: envOf(homeA())})
+    expect(enginePid(homeA())).toBe(pidA)
     const instance = String(JSON.parse(readFileSync(join(homeA(), 'engine.json'), 'utf8')).instance_id)
 
     const b = await cli(homeB(), ['start', '--quiet'])
@@ -45,7 +45,7 @@ describe('one engine per MariaDB database', () => {
     expect(lines[0]).toMatch(/ordermon stop/)
 
     // As a daemon too: the refusal reaches the operator with the same exit code, the live engine named.
-    const bd = await cli(homeB(), ['start', '--daemon'])
+    const {result: bd} = await engines.runDaemon({env: envOf(homeB())})
     expect(bd.code).toBe(5)
     expect(bd.stderr).toContain(instance)
 
@@ -53,13 +53,18 @@ describe('one engine per MariaDB database', () => {
     process.kill(pidA, 'SIGKILL')
     await until('engine A gone', () => !isAlive(pidA), 5000)
     const t0 = Date.now()
-    let started = await cli(homeB(), ['start', '--daemon'])
-    while (started.code !== 0 && Date.now() - t0 < 8000) {
-      await sleep(500)
-      started = await cli(homeB(), ['start', '--daemon'])
-    }
-    expect(started.code, started.stderr).toBe(0)
-    pids.add(enginePid(homeB()))
+    let started: CliResult | undefined
+    await until(
+      'engine B to start',
+      async () => {
+        started = (await engines.runDaemon({env: envOf(homeB())})).result
+        return started.code === 0
+      },
+      8000,
+      500,
+    ).catch(() => {})
+    expect(started!.code, started!.stderr).toBe(0)
+    engines.track(enginePid(homeB()))
     expect(Date.now() - t0).toBeLessThan(8000)
     const stop = await cli(homeB(), ['stop'])
     expect(stop.code, stop.stderr).toBe(0)

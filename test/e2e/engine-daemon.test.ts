@@ -1,29 +1,20 @@
-import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {Redis} from 'ioredis'
-import knexFactory, {type Knex} from 'knex'
+import type {Redis} from 'ioredis'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REDIS_URL, backendKinds, createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
-import {isAlive, sleep, stopPid, until} from '../helpers/process.js'
+import {json} from '../helpers/cli.js'
+import {cliIn, countOf, openDb, parseJson} from '../helpers/e2e.js'
+import {engineProcesses, engineState as stateOf, readPidfile as pidOf} from '../helpers/engine-process.js'
+import {isAlive, sleep, until} from '../helpers/process.js'
+import {deleteKeys, subscribe} from '../helpers/redis.js'
 
 /**
  * End-to-end: the monitoring engine as the user runs it — `ordermon start --daemon`, `status`, `stop`,
  * the foreground engine and SIGTERM, a stale pidfile, raw-SQL control while it runs, Redis events on
  * MariaDB — and `system cleanup-logs`, each on a throwaway database per backend.
  */
-
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
-
-const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
 
 // The backends run side by side (separate databases and homes); the steps of one backend run in order.
 describe.concurrent.each(backendKinds)('%s', (kind) => {
@@ -35,44 +26,19 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     let pidfile: string
     const prefix = `${uniqueName('ordermon_e2e')}:`
     /** Every engine process this suite started: all are stopped in afterAll, whatever happened. */
-    const pids = new Set<number>()
-    const children = new Set<ChildProcess>()
+    const engines = engineProcesses(() => ({cwd: backend.dir, env}))
+    const cli = cliIn(() => ({dir: backend.dir, env}))
     let sub: Redis | undefined
     const messages: Array<{channel: string; raw: string; message: Record<string, unknown>}> = []
     let daemonPid = 0
 
-    // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be
-    // loaded did nothing, so it is safe to run it again.
-    async function cli(args: string[], opts: {timeoutMs?: number} = {}): Promise<CliResult> {
-      return runCli(args, {env, cwd: backend.dir, timeoutMs: opts.timeoutMs})
-    }
-
     // `pid\nstart-time\n` (a one-line `pid\n` from older versions is still read by ordermon).
-    const readPidfile = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').split('\n')[0]) : undefined)
-    const engineState = () => {
-      try {
-        return JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as Record<string, any>
-      } catch {
-        return undefined
-      }
-    }
+    const readPidfile = () => pidOf(home)
+    const engineState = () => stateOf(home)
     const userId = async (username: string) => String((await db('users').where({username}).first('user_id')).user_id)
-    const activeUsers = async () => Number((await db('users').where({status: 'active'}).count({n: '*'}))[0]!.n)
-    const runningStrategies = async () =>
-      Number((await db('strategies').join('users', 'users.user_id', 'strategies.user_id').where({'strategies.status': 'running', 'users.status': 'active'}).count({n: '*'}))[0]!.n)
-
-    async function startDaemon(): Promise<{pid: number; result: CliResult; ms: number}> {
-      const t0 = Date.now()
-      const result = await cli(['start', '--daemon'], {timeoutMs: 40_000})
-      const ms = Date.now() - t0
-      const m = /pid (\d+)/.exec(result.stdout)
-      if (m) pids.add(Number(m[1]))
-      const fromFile = readPidfile()
-      if (fromFile && fromFile !== 999_999) pids.add(fromFile)
-      expect(result.code, `start --daemon: ${result.stderr}${result.stdout}`).toBe(0)
-      expect(m, result.stdout).not.toBeNull()
-      return {pid: Number(m![1]), result, ms}
-    }
+    const activeUsers = () => countOf(db('users').where({status: 'active'}))
+    const runningStrategies = () => countOf(db('strategies').join('users', 'users.user_id', 'strategies.user_id').where({'strategies.status': 'running', 'users.status': 'active'}))
+    const startDaemon = () => engines.startDaemon()
 
     /** The running daemon's pid, started if none runs: each step can run on its own, in any order. */
     async function ensureRunning(): Promise<number> {
@@ -97,11 +63,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       if (kind === 'mariadb') {
         env.ORDERMON_REDIS_URL = REDIS_URL
         env.ORDERMON__REDIS__KEY_PREFIX = prefix
-        sub = new Redis(REDIS_URL, {lazyConnect: true, maxRetriesPerRequest: 1})
-        sub.on('error', () => {})
-        await sub.connect()
-        sub.on('message', (channel: string, raw: string) => messages.push({channel, raw, message: JSON.parse(raw)}))
-        await sub.subscribe(`${prefix}events`)
+        sub = await subscribe(`${prefix}events`, (raw, channel) => messages.push({channel, raw, message: JSON.parse(raw)}))
       }
       const init = await cli(['init', '--sample-data'])
       expect(init.code, init.stderr).toBe(0)
@@ -109,20 +71,9 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     })
 
     afterAll(async () => {
-      const fromFile = backend && readPidfile()
-      if (fromFile && fromFile !== 999_999) pids.add(fromFile)
-      for (const child of children) if (child.pid) pids.add(child.pid)
-      await Promise.all([...pids].map((pid) => stopPid(pid)))
+      await engines.stopAll()
       sub?.disconnect()
-      if (kind === 'mariadb') {
-        const plain = new Redis(REDIS_URL, {maxRetriesPerRequest: 1})
-        try {
-          const keys = await plain.keys(`${prefix}*`)
-          if (keys.length) await plain.del(...keys)
-        } finally {
-          await plain.quit()
-        }
-      }
+      if (kind === 'mariadb') await deleteKeys(prefix)
       await db?.destroy()
       await backend?.cleanup()
     })
@@ -184,7 +135,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       )
       expect(Date.now() - t0).toBeLessThan(5000)
       expect(parseJson(event.payload)).toMatchObject({from: 'active', to: 'suspended'})
-      // One event, not one per poll.
+      // One event, not one per poll. A duration, not a condition: about three polls (default poll_ms 100)
+      // in which no second event may appear.
       await sleep(300)
       expect(await db('events').where({entity_type: 'user', entity_id: trader002, source: 'sql'}).where('id', '>', fromEvent).count({n: '*'})).toEqual([{n: 1}])
       // The engine stops monitoring that user (its heartbeat writes the state every second).
@@ -286,9 +238,9 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       const first = await ensureRunning()
       const r = await cli(['restart'], {timeoutMs: 60_000})
       const m = /pid (\d+)\)/.exec(r.stdout)
-      if (m) pids.add(Number(m[1]))
+      if (m) engines.track(Number(m[1]))
       const fromFile = readPidfile()
-      if (fromFile) pids.add(fromFile)
+      engines.track(fromFile)
       expect(r.code, r.stderr).toBe(0)
       expect(isAlive(first)).toBe(false)
       expect(fromFile).toBeDefined()
@@ -302,39 +254,21 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     })
 
     it('the foreground engine prints its running line and exits 0 on SIGTERM within 10 s', async () => {
-      /** Spawns `ordermon start` in the foreground; resolves once it says it runs (or has exited). */
-      async function foreground() {
-        const child = spawn(process.execPath, [bin, 'start'], {
-          cwd: backend.dir,
-          env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env},
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        children.add(child)
-        if (child.pid) pids.add(child.pid)
-        const out = {child, stderr: '', exited: undefined as unknown as Promise<{code: number | null; signal: NodeJS.Signals | null}>}
-        child.stdout!.on('data', () => {})
-        child.stderr!.on('data', (d) => (out.stderr += d))
-        out.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-        await until('the "running" line on stderr', () => /running/i.test(out.stderr) || (child.exitCode !== null ? 'exited' : undefined), 20_000, 50)
-        return out
-      }
       await ensureStopped()
-      const run = await foreground()
-      const {child} = run
+      // `ordermon start` in the foreground; the running line comes on stderr (an exit first fails the test).
+      const run = engines.spawn({args: ['start']})
       try {
-        expect(child.exitCode, `the engine exited early: ${run.stderr}`).toBeNull()
-        expect(run.stderr).toMatch(/Engine .* running on .*users.*strategies.*open orders/)
-        expect(readPidfile()).toBe(child.pid)
+        await run.waitStderr(/running/i, 20_000)
+        expect(run.stderr()).toMatch(/Engine .* running on .*users.*strategies.*open orders/)
+        expect(readPidfile()).toBe(run.pid)
         const t0 = Date.now()
-        child.kill('SIGTERM')
-        const result = await Promise.race([run.exited, sleep(10_000).then(() => 'timeout' as const)])
-        expect(result, `no exit within 10 s after SIGTERM; stderr: ${run.stderr}`).not.toBe('timeout')
+        const result = await run.sigterm(10_000)
         expect(result).toEqual({code: 0, signal: null})
         expect(Date.now() - t0).toBeLessThan(10_000)
-        expect(run.stderr).toMatch(/SIGTERM: stopping/)
+        expect(run.stderr()).toMatch(/SIGTERM: stopping/)
         expect(existsSync(pidfile)).toBe(false)
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+        if (!run.hasExited()) run.child.kill('SIGKILL')
       }
     })
 

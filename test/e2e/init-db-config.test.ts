@@ -6,7 +6,8 @@ import {verify as argonVerify} from 'argon2'
 import knexFactory, {type Knex} from 'knex'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds, createBackend, MYSQL_BASE_URL, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, type CliResult} from '../helpers/cli.js'
+import {cliIn, counts, oneErrorLine, openDb} from '../helpers/e2e.js'
 
 /**
  * End-to-end: `ordermon init`, the `db` commands, `system config` (layered configuration, sources,
@@ -18,32 +19,6 @@ const migrationNames = readdirSync(fileURLToPath(new URL('../../migrations/', im
   .map((f) => f.replace(/\.(js|ts)$/, ''))
   .sort()
 
-// `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
-// did nothing, so it is safe to run it again.
-async function cliIn(env: Record<string, string>, cwd: string | undefined, args: string[], input?: string): Promise<CliResult> {
-  return runCli(args, {env, cwd, input})
-}
-
-function oneErrorLine(r: CliResult): string {
-  const lines = r.stderr.split('\n').filter((l) => l !== '')
-  expect(lines, `stderr:\n${r.stderr}`).toHaveLength(1)
-  expect(lines[0]).toMatch(/^Error: /)
-  expect(r.stderr).not.toMatch(/\n\s+at /)
-  return lines[0]!
-}
-
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
-
-async function counts(db: Knex, tables: string[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {}
-  for (const t of tables) out[t] = Number((await db(t).count({n: '*'}))[0]!.n)
-  return out
-}
-
 const dataTables = ['users', 'strategies', 'orders', 'order_logs', 'fills', 'login_history', 'audit_log', 'events', 'sequences']
 
 // The backends run side by side (separate databases); the tests of one backend run in order.
@@ -52,7 +27,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     let backend: TestBackend
     let db: Knex
     let first: CliResult
-    const cli = (args: string[], input?: string) => cliIn(backend.env, backend.dir, args, input)
+    const cli = cliIn(() => backend)
 
     beforeAll(async () => {
       backend = await createBackend(kind)
@@ -129,7 +104,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     it('init --admin-username --admin-password-stdin --admin-email creates an administrator', async () => {
       const password = 'Adm1n-pass-word'
       const audit0 = Number((await db('audit_log').max({m: 'id'}))[0]!.m ?? 0)
-      const r = await cli(['init', '--admin-username', 'admin', '--admin-password-stdin', '--admin-email', 'admin@example.com', '--actor', 'installer'], `${password}\n`)
+      const r = await cli(['init', '--admin-username', 'admin', '--admin-password-stdin', '--admin-email', 'admin@example.com', '--actor', 'installer'], {input: `${password}\n`})
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/Administrator admin \(U\d{6}\) created\./)
       expect(r.stdout + r.stderr).not.toContain(password)
@@ -149,7 +124,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 
     it('init refuses --admin-password-stdin without --admin-username', async () => {
       const before = await counts(db, ['users', 'audit_log'])
-      const r = await cli(['init', '--admin-password-stdin'], 'whatever1\n')
+      const r = await cli(['init', '--admin-password-stdin'], {input: 'whatever1\n'})
       expect(r.code).toBe(2)
       oneErrorLine(r)
       expect(await counts(db, ['users', 'audit_log'])).toEqual(before)
@@ -176,7 +151,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
   describe.sequential('db rollback, migrate and seed', () => {
     let backend: TestBackend
     let db: Knex
-    const cli = (args: string[], input?: string) => cliIn(backend.env, backend.dir, args, input)
+    const cli = cliIn(() => backend)
 
     beforeAll(async () => {
       backend = await createBackend(kind)
@@ -260,7 +235,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 describe.concurrent.each(backendKinds)('%s', (kind) => {
   describe.sequential('system config', () => {
     let backend: TestBackend
-    const cli = (args: string[], env: Record<string, string> = {}) => cliIn({...backend.env, ...env}, backend.dir, args)
+    const cli = cliIn(() => backend)
 
     const writeOrderYaml = (text: string) => {
       mkdirSync(join(backend.dir, 'config'), {recursive: true})
@@ -324,8 +299,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       writeDotenv('LOG_LEVEL=WARNING\nORDERMON__ORDER__TIMEOUT=45\n')
       const e = entries(
         await cli(['system', 'config', '--database-url', 'mysql://flaguser:flagpw77@h2.example:3306/fromflag'], {
-          LOG_LEVEL: 'debug',
-          ORDERMON_DATABASE_URL: 'mysql://envuser:envpw77@h1.example:3306/fromenv',
+          env: {LOG_LEVEL: 'debug', ORDERMON_DATABASE_URL: 'mysql://envuser:envpw77@h1.example:3306/fromenv'},
         }),
       )
       expect(e.get('logging.level')).toEqual({value: 'debug', source: 'env: LOG_LEVEL'})
@@ -338,9 +312,9 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       writeDotenv('DB_PASSWORD=hunter2\nREDIS_PASSWORD=redisHunter3\n')
       const env = {ORDERMON_DATABASE_URL: 'mysql://root:pa55w0rdX@127.0.0.1:3306/secretcheck', ORDERMON_REDIS_URL: 'redis://:r3disUrlPw@127.0.0.1:6379/0'}
       const outputs = await Promise.all([
-        cli(['system', 'config'], env),
-        cli(['system', 'config', '--json'], env),
-        cli(['system', 'config'], {...env, ORDERMON_OUTPUT: 'table'}),
+        cli(['system', 'config'], {env}),
+        cli(['system', 'config', '--json'], {env}),
+        cli(['system', 'config'], {env: {...env, ORDERMON_OUTPUT: 'table'}}),
       ])
       const e = entries(outputs[0]!)
       expect(e.get('database.password')).toEqual({value: '********', source: '.env: DB_PASSWORD'})
@@ -425,11 +399,11 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       expect(oneErrorLine(dotenv)).toMatch(/\.env: LOG_LEVEL: must be one of error, warn, info, debug \(got "loud"\)/)
 
       rmSync(join(backend.dir, '.env'))
-      const envVar = await cli(['system', 'config'], {ORDERMON__ORDER__TIMEOUT: 'soon'})
+      const envVar = await cli(['system', 'config'], {env: {ORDERMON__ORDER__TIMEOUT: 'soon'}})
       expect(envVar.code).toBe(2)
       expect(oneErrorLine(envVar)).toMatch(/env: ORDERMON__ORDER__TIMEOUT: expected a whole number/)
 
-      const envName = await cli(['system', 'config'], {ORDERMON_ENV: 'staging'})
+      const envName = await cli(['system', 'config'], {env: {ORDERMON_ENV: 'staging'}})
       expect(envName.code).toBe(2)
       expect(oneErrorLine(envName)).toMatch(/ORDERMON_ENV.*development, testing, production/)
     })
@@ -437,7 +411,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 })
 
 describe.concurrent('help and version', () => {
-  const cli = (args: string[]) => cliIn({}, tmpdir(), args)
+  const cli = cliIn(() => ({dir: tmpdir(), env: {}}))
 
   it('ordermon --help lists the topics and commands', async () => {
     const r = await cli(['--help'])

@@ -3,7 +3,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, type TestBackend} from '../helpers/backends.js'
-import {runCli, type CliResult} from '../helpers/cli.js'
+import type {CliResult} from '../helpers/cli.js'
+import {cliIn} from '../helpers/e2e.js'
 
 /**
  * `--json` is a contract: stdout is exactly one JSON document, for every command. Every command in the
@@ -106,7 +107,7 @@ describe('the --json case table', () => {
 describe.sequential('--json prints exactly one JSON document', () => {
   let backend: TestBackend
   const ctx = {} as Ctx
-  const run = (args: string[], timeoutMs?: number) => runCli(args, {env: backend.env, cwd: backend.dir, timeoutMs})
+  const run = cliIn(() => backend)
 
   beforeAll(async () => {
     backend = await createBackend('sqlite')
@@ -125,7 +126,7 @@ describe.sequential('--json prints exactly one JSON document', () => {
 
   afterAll(async () => {
     // Whatever failed above, no engine outlives the suite.
-    if (backend) await run(['stop', '--timeout', '10'], 30_000).catch(() => {})
+    if (backend) await run(['stop', '--timeout', '10'], {timeoutMs: 30_000}).catch(() => {})
     await backend?.cleanup()
   })
 
@@ -144,7 +145,7 @@ describe.sequential('--json prints exactly one JSON document', () => {
     const test = c.fails ? it.fails : it
     test(`${id.replaceAll(':', ' ')} --json`, async () => {
       const args = [...c.args(ctx), '--json']
-      const r = await run(args, c.timeoutMs)
+      const r = await run(args, {timeoutMs: c.timeoutMs})
       const doc = oneDocument(r)
       expect(typeof doc, r.stdout).toBe('object')
       expect(doc, `${args.join(' ')}: ${r.stdout}`).not.toBeNull()

@@ -1,7 +1,6 @@
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {Redis} from 'ioredis'
 import {render} from 'ink-testing-library'
 import React from 'react'
 import stripAnsi from 'strip-ansi'
@@ -10,7 +9,11 @@ import {loadConfig} from '../../src/engine/config/index.js'
 import {App} from '../../src/tui/app.js'
 import {LiveFeed} from '../../src/tui/feed.js'
 import {REDIS_URL, createBackend, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, runCli} from '../helpers/cli.js'
+import {cliIn} from '../helpers/e2e.js'
+import {engineProcesses} from '../helpers/engine-process.js'
+import {until} from '../helpers/process.js'
+import {deleteKeys} from '../helpers/redis.js'
 
 /**
  * The live panel as the user meets it: `monitor real-time` refusing a pipe, its --once --json
@@ -18,53 +21,11 @@ import {json, runCli, type CliResult} from '../helpers/cli.js'
  * cancelled with the CLI, seen by a LiveFeed in this process and drawn by the real App.
  */
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as {code?: string}).code === 'EPERM'
-  }
-}
-
-/** Stops a process we started: SIGTERM, then SIGKILL if it lingers. */
-async function stopPid(pid: number): Promise<void> {
-  if (!isAlive(pid)) return
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {}
-  const deadline = Date.now() + 8000
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, every = 50): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(every)
-  }
-}
-
-/** `dist` may be rebuilt while the suite runs: a command that could not even load did nothing; run it again. */
-async function cli(args: string[], opts: {env: Record<string, string>; cwd: string; timeoutMs?: number}): Promise<CliResult> {
-  return runCli(args, opts)
-}
-
 describe.concurrent('the live panel from the command line', () => {
   describe.sequential('monitor real-time on the embedded database', () => {
     let backend: TestBackend
     let setupError: unknown
-    const run = (args: string[]) => cli(args, {env: backend.env, cwd: backend.dir})
+    const run = cliIn(() => backend)
 
     beforeAll(async () => {
       try {
@@ -133,7 +94,7 @@ describe.concurrent('the live panel from the command line', () => {
     })
 
     it('--once on a terminal (ORDERMON_OUTPUT=table) draws bordered tables under the headings', async () => {
-      const r = await cli(['monitor', 'real-time', '--once'], {env: {...backend.env, ORDERMON_OUTPUT: 'table'}, cwd: backend.dir})
+      const r = await run(['monitor', 'real-time', '--once'], {env: {ORDERMON_OUTPUT: 'table'}})
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/^Engine$/m)
       expect(r.stdout).toMatch(/^Counts by status$/m)
@@ -148,7 +109,7 @@ describe.concurrent('the live panel from the command line', () => {
       const demos = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('ordermon-demo-') && !n.startsWith('ordermon-demo-cwd-')))
       try {
         const before = demos()
-        const r = await cli(['demo', '--headless', '--seconds', '6', '--json'], {env: {TMPDIR: tmpdir()}, cwd, timeoutMs: 40_000})
+        const r = await runCli(['demo', '--headless', '--seconds', '6', '--json'], {env: {TMPDIR: tmpdir()}, cwd, timeoutMs: 40_000})
         expect(r.code, r.stderr).toBe(0)
         const s = json(r)
         expect(s.seconds).toBe(6)
@@ -175,11 +136,10 @@ describe.concurrent('the live panel from the command line', () => {
     let env: Record<string, string>
     let feed: LiveFeed | undefined
     let setupError: unknown
-    const pids = new Set<number>()
+    const engines = engineProcesses(() => ({cwd: backend.dir, env}))
     let orderId = ''
     let traderId = ''
-    const run = (args: string[], timeoutMs?: number) => cli(args, {env, cwd: backend.dir, timeoutMs})
-    const pidfile = () => join(env.ORDERMON_HOME!, 'ordermon.pid')
+    const run = cliIn(() => ({dir: backend.dir, env}))
 
     beforeAll(async () => {
       try {
@@ -187,11 +147,7 @@ describe.concurrent('the live panel from the command line', () => {
         env = {...backend.env, ORDERMON_REDIS_URL: REDIS_URL, ORDERMON__REDIS__KEY_PREFIX: prefix}
         const init = await run(['init', '--sample-data'])
         expect(init.code, init.stderr).toBe(0)
-        const start = await run(['start', '--daemon'], 40_000)
-        const m = /pid (\d+)/.exec(start.stdout)
-        if (m) pids.add(Number(m[1]))
-        if (existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').split('\n')[0]))
-        expect(start.code, `start --daemon: ${start.stderr}${start.stdout}`).toBe(0)
+        await engines.startDaemon()
         feed = new LiveFeed(loadConfig({cwd: backend.dir, env}))
         await feed.start()
       } catch (error) {
@@ -203,16 +159,8 @@ describe.concurrent('the live panel from the command line', () => {
     })
     afterAll(async () => {
       await feed?.stop()
-      if (backend && existsSync(pidfile())) pids.add(Number(readFileSync(pidfile(), 'utf8').split('\n')[0]))
-      await Promise.all([...pids].map((pid) => stopPid(pid)))
-      const plain = new Redis(REDIS_URL, {maxRetriesPerRequest: 1})
-      plain.on('error', () => {})
-      try {
-        const keys = await plain.keys(`${prefix}*`)
-        if (keys.length) await plain.del(...keys)
-      } finally {
-        plain.disconnect()
-      }
+      await engines.stopAll()
+      await deleteKeys(prefix)
       await backend?.cleanup()
     })
 
@@ -266,21 +214,28 @@ describe.concurrent('the live panel from the command line', () => {
       const app = render(React.createElement(App, {source: feed!}))
       try {
         const text = () => stripAnsi(app.lastFrame() ?? '')
-        const press = async (k: string) => {
+        const filterPrompt = () => /^\//.test(text().trimEnd().split('\n').at(-1) ?? '')
+        /**
+         * Types `k` and waits for what it must show (a key that did nothing times out). Then one turn of
+         * the event loop: Ink re-binds the key handler in an effect React runs after drawing the frame,
+         * and a key typed before that would reach the previous handler.
+         */
+        const press = async (k: string, what: string, shown: () => boolean) => {
           app.stdin.write(k)
-          await sleep(50)
+          await until(what, shown, 3000, 10)
+          await new Promise((r) => setImmediate(r))
         }
-        await sleep(50)
         // The dashboard draws the engine's metrics.
+        await until('the dashboard with the engine running', () => /● running/.test(text()), 3000, 10)
         expect(text()).toMatch(/● running/)
         expect(text()).toMatch(/redis live/)
         expect(text()).toMatch(/CPU\s+[█░]+\s+\d+%/)
-        await press('4')
         // Rows (and the header) sit behind a 2-column gutter that holds the selection marker.
-        expect(text()).toMatch(/^\s{2}Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m)
-        await press('/')
-        await press(orderId)
-        await press('\r')
+        const header = /^\s{2}Order\s+User\s+Symbol\s+Side\s+Qty\s+Price\s+Filled\s+Status/m
+        await press('4', 'the orders view', () => header.test(text()))
+        await press('/', 'the filter prompt', filterPrompt)
+        await press(orderId, 'the filter applied', () => text().includes(`1 rows matching "${orderId}"`))
+        await press('\r', 'the filter prompt closed', () => !filterPrompt())
         expect(text()).toMatch(/1 rows matching/)
         const row = text()
           .split('\n')
@@ -289,9 +244,9 @@ describe.concurrent('the live panel from the command line', () => {
         expect(row, text()).toBeDefined()
         expect(row).toMatch(new RegExp(`^${orderId}\\s+${traderId}\\s+AAPL\\s+buy\\s+10\\s+1\\s+0\\s+cancelled`))
         // Its history comes from the database.
-        await press('\r')
-        await until('the order history', () => /\(new\)\s+pending/.test(text()) && /pending\s+cancelled\s+cli/.test(text()), 3000)
-        await press('q')
+        await press('\r', 'the order history', () => /\(new\)\s+pending/.test(text()) && /pending\s+cancelled\s+cli/.test(text()))
+        // q quits: the App unmounts and lets go of the feed.
+        await press('q', 'the App to let go of the feed', () => feed!.listenerCount('change') === 0)
         expect(feed!.listenerCount('change')).toBe(0)
       } finally {
         app.unmount()

@@ -1,84 +1,32 @@
-import {spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import knexFactory, {type Knex} from 'knex'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {formatOrderId} from '../../src/engine/domain/ids.js'
-import {openEngine, type Engine} from '../../src/engine/index.js'
+import {openHandle, type EngineHandle} from '../../src/engine/handle.js'
 import {backendKinds, createBackend, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, spawnCli, within} from '../helpers/cli.js'
+import {cliIn, countOf, counts, eventsSince, maxId, ok, openDb, parseJson, rand, refusedUnchanged} from '../helpers/e2e.js'
+import {until} from '../helpers/process.js'
 
 /**
  * End-to-end: the built `ordermon order ...` commands run as child processes against a throwaway
  * database on each backend; results are checked on stdout/stderr, exit codes and the rows themselves.
  */
 
-const rand = () => randomBytes(3).toString('hex')
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const engineActor = {name: 'test', source: 'engine' as const}
 
 const tables = ['orders', 'order_logs', 'events', 'audit_log', 'fills', 'strategies'] as const
-
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
-
-const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
 
 describe.each(backendKinds)('order commands on %s', (kind) => {
   let backend: TestBackend
   let db: Knex
   let trader: {username: string; user_id: string}
 
-  // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
-  // (or whose files vanished mid-load) did nothing, so it is safe to run it again.
-  async function cli(args: string[]): Promise<CliResult> {
-    return runCli(args, {env: backend.env, cwd: backend.dir})
-  }
-
-  const ok = (r: CliResult) => {
-    expect(r.stderr, `stderr of a successful command (exit ${r.code}): ${r.stderr}`).toBe('')
-    expect(r.code, r.stderr).toBe(0)
-  }
-
-  const oneErrorLine = (r: CliResult) => {
-    const lines = r.stderr.split('\n').filter((l) => l !== '')
-    expect(lines, r.stderr).toHaveLength(1)
-    expect(lines[0]).toMatch(/^Error: /)
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-    return lines[0]!
-  }
-
-  async function counts(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {}
-    for (const t of tables) out[t] = Number((await db(t).count({n: '*'}))[0]!.n)
-    return out
-  }
+  const cli = cliIn(() => backend)
 
   /** Runs a command that must fail: one "Error:" line, the exit code, nothing on stdout, no row changed. */
-  async function refused(args: string[], code: number): Promise<string> {
-    const before = await counts()
-    const r = await cli(args)
-    expect(r.code, r.stderr).toBe(code)
-    const line = oneErrorLine(r)
-    expect(r.stdout).toBe('')
-    expect(await counts()).toEqual(before)
-    return line
-  }
-
-  async function maxId(table: string): Promise<number> {
-    const row = await db(table).max({m: 'id'}).first()
-    return Number(row?.m ?? 0)
-  }
-
-  async function eventsSince(id: number) {
-    const rows = await db('events').where('id', '>', id).orderBy('id')
-    return rows.map((r) => ({...r, payload: parseJson(r.payload)}))
-  }
+  const refused = (args: string[], code: number) => refusedUnchanged(() => counts(db, tables), () => cli(args), code)
 
   const orderRow = (orderId: string) => db('orders').where({order_id: orderId}).first()
   const logsOf = (orderId: string) => db('order_logs').where({order_id: orderId}).orderBy('id')
@@ -96,8 +44,8 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
     return json(r).order.order_id
   }
 
-  async function withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T> {
-    const engine = await openEngine({loaded: backend.loaded})
+  async function withEngine<T>(work: (engine: EngineHandle) => Promise<T>): Promise<T> {
+    const engine = await openHandle({loaded: backend.loaded})
     try {
       return await work(engine)
     } finally {
@@ -153,8 +101,8 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
 
   describe('order create', () => {
     it('places a limit order: ORD id, pending, one history row, one order.created event, one audit row', async () => {
-      const events0 = await maxId('events')
-      const audit0 = await maxId('audit_log')
+      const events0 = await maxId(db, 'events')
+      const audit0 = await maxId(db, 'audit_log')
       const r = await cli(['order', 'create', '--user-id', trader.user_id, '--symbol', 'aapl', '--side', 'buy', '--order-type', 'limit', '--quantity', '1000', '--price', '150.50', '--json'])
       ok(r)
       const body = json(r)
@@ -170,7 +118,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
       const logs = await logsOf(o.order_id)
       expect(logs).toHaveLength(1)
       expect(logs[0]).toMatchObject({from_status: null, to_status: 'pending', source: 'cli'})
-      const events = await eventsSince(events0)
+      const events = await eventsSince(db, events0)
       expect(events.map((e) => [e.type, e.entity_id])).toEqual([['order.created', o.order_id]])
       expect(events[0]!.payload).toMatchObject({to: 'pending', symbol: 'AAPL', side: 'buy', quantity: 1000, price: 150.5})
       const audit = await db('audit_log').where('id', '>', audit0)
@@ -200,14 +148,14 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
       const orderId = json(first).order.order_id
       expect(json(first).order.client_order_id).toBe(coid)
 
-      const before = await counts()
+      const before = await counts(db, tables)
       const second = await cli(args)
       ok(second)
       expect(second.stdout).toContain(`Order ${orderId} already exists for client order id ${coid}`)
       const third = await cli([...args, '--json'])
       ok(third)
       expect(json(third)).toMatchObject({duplicate: true, order: {order_id: orderId}})
-      expect(await counts()).toEqual(before)
+      expect(await counts(db, tables)).toEqual(before)
       expect(await db('orders').where({client_order_id: coid})).toHaveLength(1)
 
       // The id with different terms is a mistake, not a retry.
@@ -301,7 +249,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
 
     it('modify changes quantity and price with optimistic versioning, a history row and an order.modified event; history lists both', async () => {
       const id = await placeOrder(trader.user_id, ['--symbol', 'AAPL', '--side', 'buy', '--quantity', '1000', '--price', '150'])
-      const events0 = await maxId('events')
+      const events0 = await maxId(db, 'events')
       const r = await cli(['order', 'modify', '--order-id', id, '--quantity', '1500', '--price', '150.50'])
       ok(r)
       expect(r.stdout).toContain(`Order ${id}: quantity 1500, price 150.5 (version 2).`)
@@ -314,7 +262,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
       expect(logs).toHaveLength(2)
       expect(logs[1]).toMatchObject({from_status: 'pending', to_status: 'pending', source: 'cli'})
       expect(logs[1].reason).toMatch(/quantity 1000 -> 1500.*price 150 -> 150.5/)
-      const events = await eventsSince(events0)
+      const events = await eventsSince(db, events0)
       expect(events.map((e) => [e.type, e.entity_id])).toEqual([['order.modified', id]])
       expect(events[0]!.payload).toMatchObject({quantity: 1500, price: 150.5, version: 2})
 
@@ -332,7 +280,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
 
     it('cancel moves a pending order to cancelled; cancelling again is refused with exit 5 "already cancelled"', async () => {
       const id = await placeOrder(trader.user_id, ['--symbol', 'TSLA', '--side', 'sell', '--quantity', '10', '--price', '250'])
-      const events0 = await maxId('events')
+      const events0 = await maxId(db, 'events')
       const r = await cli(['order', 'cancel', '--order-id', id, '--reason', 'changed my mind'])
       ok(r)
       expect(r.stdout).toContain(`Order ${id} cancelled`)
@@ -343,7 +291,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
         [null, 'pending'],
         ['pending', 'cancelled'],
       ])
-      expect((await eventsSince(events0)).map((e) => [e.type, e.entity_id])).toEqual([['order.cancelled', id]])
+      expect((await eventsSince(db, events0)).map((e) => [e.type, e.entity_id])).toEqual([['order.cancelled', id]])
 
       const line = await refused(['order', 'cancel', '--order-id', id], 5)
       expect(line).toMatch(/already cancelled/)
@@ -360,7 +308,7 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
       // A partially filled order of the same user is outside --status pending.
       const partial = await placeOrder(user.user_id, ['--symbol', 'AAPL', '--side', 'buy', '--quantity', '10', '--price', '100'])
       await withEngine((e) => e.orders.fill(partial, {quantity: 4, price: 100}, engineActor))
-      const audit0 = await maxId('audit_log')
+      const audit0 = await maxId(db, 'audit_log')
 
       const r = await cli(['order', 'cancel-batch', '--user-id', user.user_id, '--status', 'pending', '--yes', '--json'])
       ok(r)
@@ -391,41 +339,27 @@ describe.each(backendKinds)('order commands on %s', (kind) => {
 
     it('exits 0 with a message when nothing matches', async () => {
       const user = await createUser('batchnone')
-      const before = await counts()
+      const before = await counts(db, tables)
       const r = await cli(['order', 'cancel-batch', '--user-id', user.user_id, '--yes'])
       ok(r)
       expect(r.stdout.trim()).toBe('No open orders match; nothing to cancel.')
-      expect(await counts()).toEqual(before)
+      expect(await counts(db, tables)).toEqual(before)
     })
 
     it('leaves no half-cancelled order when interrupted with Ctrl-C, and a second run finishes the job', async () => {
       const user = await createUser('batchint')
       const ids = await insertPending(user.user_id, 1500)
-      const child = spawn(process.execPath, [bin, 'order', 'cancel-batch', '--user-id', user.user_id, '--batch-size', '50', '--yes'], {
-        cwd: backend.dir,
-        env: {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...backend.env},
-        stdio: ['pipe', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.stdin.end()
-      const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('close', (code, signal) => resolve({code, signal})))
-      let done = false
-      void exited.then(() => (done = true))
+      const run = spawnCli(['order', 'cancel-batch', '--user-id', user.user_id, '--batch-size', '50', '--yes'], {cwd: backend.dir, env: backend.env, input: ''})
 
       // Interrupt mid-run: once the first batches have committed (about 300 ms after the start).
-      const started = Date.now()
-      while (!done && Date.now() - started < 20_000) {
-        const [{n}] = await db('orders').where({user_id: user.user_id, status: 'cancelled'}).count({n: '*'})
-        if (Number(n) > 0) break
-        await new Promise((res) => setTimeout(res, 10))
-      }
-      child.kill('SIGINT')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-      const {code, signal} = await exited
-      clearTimeout(timer)
+      await until('the first cancelled batch', async () => run.hasExited() || (await countOf(db('orders').where({user_id: user.user_id, status: 'cancelled'}))) > 0, 20_000, 10)
+      run.child.kill('SIGINT')
+      // Not for ever: a cancel-batch that ignores SIGINT is killed after 30 s (and fails below).
+      const exit = await within(run.exited, 30_000)
+      if (exit === 'timeout') run.child.kill('SIGKILL')
+      const {code, signal} = exit === 'timeout' ? await run.exited : exit
+      const stdout = run.stdout()
+      const stderr = run.stderr()
 
       expect(signal, stderr).toBeNull()
       expect(code, `SIGINT mid-run must stop cancel-batch between batches with exit 130; got exit ${code}, stdout: ${stdout.trim()} stderr: ${stderr.trim()}`).toBe(130)

@@ -4,7 +4,8 @@ import {verify as argonVerify} from 'argon2'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBackend, type TestBackend} from '../helpers/backends.js'
-import {json, runCli} from '../helpers/cli.js'
+import {json} from '../helpers/cli.js'
+import {cliIn} from '../helpers/e2e.js'
 import {CTRL_C, plain, runCliPty, type PtyResult, type PtyStep} from '../helpers/pty.js'
 
 /**
@@ -16,14 +17,15 @@ import {CTRL_C, plain, runCliPty, type PtyResult, type PtyStep} from '../helpers
 describe.sequential('prompts on a terminal (sqlite)', () => {
   let backend: TestBackend
 
+  const cli = cliIn(() => backend)
+
   beforeAll(async () => {
     backend = await createBackend('sqlite')
-    const r = await runCli(['init', '--sample-data'], {env: backend.env, cwd: backend.dir})
+    const r = await cli(['init', '--sample-data'])
     expect(r.code, r.stderr).toBe(0)
   })
   afterAll(async () => backend?.cleanup())
 
-  const cli = (args: string[]) => runCli(args, {env: backend.env, cwd: backend.dir})
   const pty = (args: string[], steps: PtyStep[], stdoutPath?: string) => runCliPty(args, {env: backend.env, cwd: backend.dir, steps, stdoutPath})
 
   /** The run got through every step and ended on its own. */

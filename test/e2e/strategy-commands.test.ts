@@ -1,18 +1,16 @@
-import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import knexFactory, {type Knex} from 'knex'
+import type {Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {openEngine} from '../../src/engine/index.js'
+import {openHandle} from '../../src/engine/handle.js'
 import {backendKinds, createBackend, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, type CliResult} from '../helpers/cli.js'
+import {cliIn, counts, eventsSince, maxId, ok, openDb, parseJson, rand, refusedUnchanged} from '../helpers/e2e.js'
 
 /**
  * End-to-end: the built `ordermon strategy ...` commands run as child processes against a throwaway
  * database on each backend; results are checked on stdout/stderr, exit codes and the rows themselves.
  */
-
-const rand = () => randomBytes(3).toString('hex')
 
 /** The manual's strategy_config.json, verbatim. */
 const manualConfig = {
@@ -37,14 +35,6 @@ const momentumConfig = (name: string) => ({name, type: 'momentum', parameters: {
 
 const tables = ['strategies', 'orders', 'order_logs', 'events', 'audit_log', 'fills'] as const
 
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
-
-const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
-
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)
 
 describe.each(backendKinds)('strategy commands on %s', (kind) => {
@@ -54,51 +44,10 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
   let owner: {username: string; user_id: string}
   let manualCreate: CliResult
 
-  // `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
-  // (or whose files vanished mid-load) did nothing, so it is safe to run it again.
-  async function cli(args: string[], opts: {env?: Record<string, string>} = {}): Promise<CliResult> {
-    return runCli(args, {env: {...backend.env, ...opts.env}, cwd: backend.dir})
-  }
-
-  const ok = (r: CliResult) => {
-    expect(r.stderr, `stderr of a successful command (exit ${r.code}): ${r.stderr}`).toBe('')
-    expect(r.code, r.stderr).toBe(0)
-  }
-
-  const oneErrorLine = (r: CliResult) => {
-    const lines = r.stderr.split('\n').filter((l) => l !== '')
-    expect(lines, r.stderr).toHaveLength(1)
-    expect(lines[0]).toMatch(/^Error: /)
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-    return lines[0]!
-  }
-
-  async function counts(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {}
-    for (const t of tables) out[t] = Number((await db(t).count({n: '*'}))[0]!.n)
-    return out
-  }
+  const cli = cliIn(() => backend)
 
   /** Runs a command that must fail: one "Error:" line, the exit code, nothing on stdout, no row changed. */
-  async function refused(args: string[], code: number): Promise<string> {
-    const before = await counts()
-    const r = await cli(args)
-    expect(r.code, r.stderr).toBe(code)
-    const line = oneErrorLine(r)
-    expect(r.stdout).toBe('')
-    expect(await counts()).toEqual(before)
-    return line
-  }
-
-  async function maxId(table: string): Promise<number> {
-    const row = await db(table).max({m: 'id'}).first()
-    return Number(row?.m ?? 0)
-  }
-
-  async function eventsSince(id: number) {
-    const rows = await db('events').where('id', '>', id).orderBy('id')
-    return rows.map((r) => ({...r, payload: parseJson(r.payload)}))
-  }
+  const refused = (args: string[], code: number) => refusedUnchanged(() => counts(db, tables), () => cli(args), code)
 
   async function strategyRow(strategyId: string) {
     const r = await db('strategies').where({strategy_id: strategyId}).first()
@@ -159,7 +108,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
 
     it('takes --name and --type from flags over a parameters-only --config, with a generated STR id', async () => {
       const user = await createUser('arb')
-      const events0 = await maxId('events')
+      const events0 = await maxId(db, 'events')
       writeConfig('arb.json', arbConfig)
       const r = await cli(['strategy', 'create', '--name', '套利策略', '--type', 'arbitrage', '--user-id', user.user_id, '--config', 'arb.json', '--json'])
       ok(r)
@@ -172,7 +121,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       expect(row).toMatchObject({name: '套利策略', type: 'arbitrage', user_id: user.user_id, status: 'stopped'})
       expect(row.parameters).toEqual(arbConfig.parameters)
       expect(row.risk_management.max_daily_loss).toBe(500)
-      expect((await eventsSince(events0)).map((e) => e.type)).toEqual(['strategy.created'])
+      expect((await eventsSince(db, events0)).map((e) => e.type)).toEqual(['strategy.created'])
     })
   })
 
@@ -266,7 +215,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
     it('starts, stops and pauses, changing the row and writing strategy.started / strategy.stopped / strategy.paused events', async () => {
       const user = await createUser('runner')
       const sid = await createStrategy(user.user_id)
-      const events0 = await maxId('events')
+      const events0 = await maxId(db, 'events')
 
       const start = await cli(['strategy', 'start', '--strategy-id', sid])
       ok(start)
@@ -292,7 +241,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       expect(pause.stdout).toContain(`Strategy ${sid}: running -> paused`)
       expect((await strategyRow(sid)).status).toBe('paused')
 
-      const events = await eventsSince(events0)
+      const events = await eventsSince(db, events0)
       expect(events.map((e) => e.type)).toEqual(['strategy.started', 'strategy.stopped', 'strategy.started', 'strategy.paused'])
       for (const e of events) expect(e).toMatchObject({entity_type: 'strategy', entity_id: sid, user_id: user.user_id, source: 'cli'})
       expect(events[1]!.payload).toMatchObject({from: 'running', to: 'stopped', reason: 'end of day'})
@@ -315,7 +264,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
     it('replaces the settings from --config, reports the changed fields and bumps the version', async () => {
       const user = await createUser('updater')
       const sid = await createStrategy(user.user_id, 'before')
-      const events0 = await maxId('events')
+      const events0 = await maxId(db, 'events')
       const file = writeConfig('update.json', {
         name: 'after',
         parameters: {symbols: ['AAPL', 'TSLA'], threshold: 0.05, lookback_period: 30},
@@ -329,7 +278,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       expect(row).toMatchObject({name: 'after', version: 2})
       expect(row.parameters).toEqual({symbols: ['AAPL', 'TSLA'], threshold: 0.05, lookback_period: 30, timeframe: '1m'})
       expect(row.schedule).toEqual({start_time: '09:00', end_time: '15:00', timezone: 'Asia/Shanghai'})
-      const events = await eventsSince(events0)
+      const events = await eventsSince(db, events0)
       expect(events.map((e) => e.type)).toEqual(['strategy.updated'])
       expect(events[0]!.payload).toMatchObject({changed: ['name', 'parameters', 'schedule'], version: 2})
 
@@ -337,7 +286,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       const same = await cli(['strategy', 'update', '--strategy-id', sid, '--config', file, '--json'])
       ok(same)
       expect(json(same)).toMatchObject({changed: [], strategy: {version: 2}})
-      expect(await eventsSince(events0)).toHaveLength(1)
+      expect(await eventsSince(db, events0)).toHaveLength(1)
     })
   })
 
@@ -368,8 +317,8 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
     it('deletes a stopped strategy with --yes, with one audit row and a strategy.deleted event', async () => {
       const user = await createUser('delyes')
       const sid = await createStrategy(user.user_id, 'to-delete')
-      const audit0 = await maxId('audit_log')
-      const events0 = await maxId('events')
+      const audit0 = await maxId(db, 'audit_log')
+      const events0 = await maxId(db, 'events')
       const r = await cli(['strategy', 'delete', '--strategy-id', sid, '--yes'])
       ok(r)
       expect(r.stdout).toContain(`Deleted strategy ${sid} (to-delete).`)
@@ -377,7 +326,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       const audit = await db('audit_log').where('id', '>', audit0)
       expect(audit).toHaveLength(1)
       expect(audit[0]).toMatchObject({action: 'strategy.delete', target: sid})
-      expect((await eventsSince(events0)).map((e) => [e.type, e.entity_id])).toEqual([['strategy.deleted', sid]])
+      expect((await eventsSince(db, events0)).map((e) => [e.type, e.entity_id])).toEqual([['strategy.deleted', sid]])
       expect(json(await cli(['strategy', 'list', '--user-id', user.user_id, '--json'])).total).toBe(0)
     })
   })
@@ -397,7 +346,7 @@ describe.each(backendKinds)('strategy commands on %s', (kind) => {
       await place(['--side', 'buy', '--quantity', '10', '--price', '130'])
       ok(await cli(['order', 'cancel', '--order-id', cancelled]))
 
-      const engine = await openEngine({loaded: backend.loaded})
+      const engine = await openHandle({loaded: backend.loaded})
       try {
         const actor = {name: 'test', source: 'engine' as const}
         await engine.orders.fill(buy, {quantity: 60, price: 150}, actor)

@@ -1,39 +1,18 @@
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {randomBytes} from 'node:crypto'
 import knexFactory, {type Knex} from 'knex'
 import {afterAll, beforeAll, describe, expect, it, type ExpectStatic} from 'vitest'
 import {backendKinds, createBackend, dropMysqlDatabase, MYSQL_BASE_URL, uniqueName, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, runCli} from '../helpers/cli.js'
+import {cliIn, countOf, expectRefusal, oneErrorLine, openDb, rand} from '../helpers/e2e.js'
 
 /**
  * End-to-end: what `ordermon user ...` does with bad input. Every refusal must be one `Error: ` line on
  * stderr, a documented non-zero exit code, and no change at all in the database.
  */
 
-const rand = () => randomBytes(3).toString('hex')
 const long = (c: string, n = 10_000) => c.repeat(n)
-
-// `dist` may be rebuilt by `npm run build` while the suite runs; a command that could not even be loaded
-// did nothing, so it is safe to run it again.
-async function cliIn(env: Record<string, string>, cwd: string, args: string[], input?: string): Promise<CliResult> {
-  return runCli(args, {env, cwd, input})
-}
-
-function oneErrorLine(r: CliResult, ex: ExpectStatic = expect): string {
-  const lines = r.stderr.split('\n').filter((l) => l !== '')
-  ex(lines, `stderr:\n${r.stderr}`).toHaveLength(1)
-  ex(lines[0]).toMatch(/^Error: /)
-  ex(r.stderr).not.toMatch(/\n\s+at |ModuleLoadError|›/)
-  return lines[0]!
-}
-
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
 
 interface BadCase {
   title: string
@@ -126,14 +105,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     let backend: TestBackend
     let db: Knex
 
-    const cli = (args: string[], input?: string) => cliIn(backend.env, backend.dir, args, input)
+    const cli = cliIn(() => backend)
 
     async function snapshot() {
-      const n = async (table: string) => Number((await db(table).count({n: '*'}))[0]!.n)
       return {
-        users: await n('users'),
-        audit_log: await n('audit_log'),
-        events: await n('events'),
+        users: await countOf(db('users')),
+        audit_log: await countOf(db('audit_log')),
+        events: await countOf(db('events')),
         existing: await db('users').where({username: EXISTING}).first(),
       }
     }
@@ -141,10 +119,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     /** Runs a command that must be refused, and checks the one-line error and that nothing changed. */
     async function refused(c: BadCase, ex: ExpectStatic = expect): Promise<string> {
       const before = await snapshot()
-      const r = await cli(c.args, c.input)
-      ex(r.code, `exit code; stderr: ${r.stderr.slice(0, 500)}`).toBe(c.code)
-      const line = oneErrorLine(r, ex)
-      ex(r.stdout).toBe('')
+      const r = await cli(c.args, {input: c.input})
+      const line = expectRefusal(r, c.code, ex)
       if (c.message) ex(line).toMatch(c.message)
       // A 10,000-character value is not echoed back in full.
       ex(line.length).toBeLessThan(400)
@@ -155,9 +131,9 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 
     beforeAll(async () => {
       backend = await createBackend(kind)
-      const init = await cliIn(backend.env, backend.dir, ['init'])
+      const init = await cli(['init'])
       expect(init.code, init.stderr).toBe(0)
-      const made = await cliIn(backend.env, backend.dir, ['user', 'create', '--username', EXISTING, '--user-id', EXISTING_ID, '--password', 'password123', '--name', '张三', '--email', 'existing01@example.com'])
+      const made = await cli(['user', 'create', '--username', EXISTING, '--user-id', EXISTING_ID, '--password', 'password123', '--name', '张三', '--email', 'existing01@example.com'])
       expect(made.code, made.stderr).toBe(0)
       db = openDb(backend)
     })
@@ -297,7 +273,7 @@ describe.concurrent('database not reachable or not initialised', () => {
   const badUrl = 'mysql://root:s3cret@127.0.0.1:1/nowhere'
 
   it('exits 3 naming the URL with the password hidden, and says what to check', async () => {
-    const r = await cliIn({ORDERMON_HOME: join(scratch, 'h1'), ORDERMON_DATABASE_URL: badUrl}, scratch, ['user', 'list'])
+    const r = await runCli(['user', 'list'], {env: {ORDERMON_HOME: join(scratch, 'h1'), ORDERMON_DATABASE_URL: badUrl}, cwd: scratch})
     expect(r.code).toBe(3)
     const line = oneErrorLine(r)
     expect(line).toContain('mysql://root:********@127.0.0.1:1/nowhere')
@@ -308,14 +284,14 @@ describe.concurrent('database not reachable or not initialised', () => {
   })
 
   it('hides the password given with --database-url too', async () => {
-    const r = await cliIn({ORDERMON_HOME: join(scratch, 'h1')}, scratch, ['user', 'create', '--username', 'someone1', '--password', 'password123', '--database-url', badUrl])
+    const r = await runCli(['user', 'create', '--username', 'someone1', '--password', 'password123', '--database-url', badUrl], {env: {ORDERMON_HOME: join(scratch, 'h1')}, cwd: scratch})
     expect(r.code).toBe(3)
     expect(oneErrorLine(r)).toContain('root:********@127.0.0.1:1')
     expect(r.stdout + r.stderr).not.toContain('s3cret')
   })
 
   it('gives valid JSON on stdout with --json', async () => {
-    const r = await cliIn({ORDERMON_HOME: join(scratch, 'h1'), ORDERMON_DATABASE_URL: badUrl}, scratch, ['user', 'list', '--json'])
+    const r = await runCli(['user', 'list', '--json'], {env: {ORDERMON_HOME: join(scratch, 'h1'), ORDERMON_DATABASE_URL: badUrl}, cwd: scratch})
     expect(r.code).toBe(3)
     expect(json(r).error).toMatchObject({code: 'databaseUnavailable', exit_code: 3, hint: expect.stringMatching(/MySQL/)})
     expect(r.stdout + r.stderr).not.toContain('s3cret')
@@ -324,7 +300,7 @@ describe.concurrent('database not reachable or not initialised', () => {
   it('on SQLite with a home that was never initialised: exit 3 and a hint to run `ordermon init`, creating nothing', async () => {
     const home = join(scratch, 'never-initialised')
     for (const args of [['user', 'list'], ['user', 'show', '--username', 'trader001'], ['user', 'create', '--username', 'trader001', '--password', 'password123']]) {
-      const r = await cliIn({ORDERMON_HOME: home}, scratch, args)
+      const r = await runCli(args, {env: {ORDERMON_HOME: home}, cwd: scratch})
       expect(r.code, args.join(' ')).toBe(3)
       const line = oneErrorLine(r)
       expect(line).toContain(join(home, 'ordermon.db'))
@@ -335,7 +311,7 @@ describe.concurrent('database not reachable or not initialised', () => {
   })
 
   it('on MariaDB with a database that does not exist: exit 3 and a hint to run `ordermon init`', async () => {
-    const r = await cliIn({ORDERMON_HOME: join(scratch, 'h2'), ORDERMON_DATABASE_URL: `${MYSQL_BASE_URL}/${missingDb}`}, scratch, ['user', 'list'])
+    const r = await runCli(['user', 'list'], {env: {ORDERMON_HOME: join(scratch, 'h2'), ORDERMON_DATABASE_URL: `${MYSQL_BASE_URL}/${missingDb}`}, cwd: scratch})
     expect(r.code).toBe(3)
     const line = oneErrorLine(r)
     expect(line).toContain(missingDb)

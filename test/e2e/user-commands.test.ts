@@ -1,17 +1,15 @@
-import {randomBytes} from 'node:crypto'
 import {verify as argonVerify} from 'argon2'
-import knexFactory, {type Knex} from 'knex'
+import type {Knex} from 'knex'
 import stringWidth from 'string-width'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {backendKinds, createBackend, type TestBackend} from '../helpers/backends.js'
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, type CliResult} from '../helpers/cli.js'
+import {cliIn, countOf, eventsSince, maxId, ok, oneErrorLine, openDb, parseJson, rand} from '../helpers/e2e.js'
 
 /**
  * End-to-end: the built `ordermon user ...` commands run as child processes against a throwaway
  * database on each backend; results are checked on stdout/stderr, exit codes and the rows themselves.
  */
-
-const rand = () => randomBytes(3).toString('hex')
 
 const allPermissions = [
   'order_create',
@@ -29,14 +27,6 @@ const allPermissions = [
 ]
 const traderPermissions = ['order_create', 'order_query', 'order_modify', 'order_cancel', 'strategy_create', 'strategy_query', 'strategy_manage', 'monitor_view']
 
-function openDb(backend: TestBackend): Knex {
-  return backend.kind === 'sqlite'
-    ? knexFactory({client: 'better-sqlite3', connection: {filename: backend.loaded.paths.sqliteFile!}, useNullAsDefault: true})
-    : knexFactory({client: 'mysql2', connection: backend.env.ORDERMON_DATABASE_URL!})
-}
-
-const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
-
 // The backends run side by side (separate databases); the tests of one backend run in order.
 describe.concurrent.each(backendKinds)('%s', (kind) => {
   describe.sequential('user commands', () => {
@@ -46,8 +36,10 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     const passwords: string[] = []
     const outputs: CliResult[] = []
 
+    const run = cliIn(() => backend)
+    /** Every output is kept: none may show a password (checked at the end). */
     async function cli(args: string[], opts: {input?: string; env?: Record<string, string>} = {}): Promise<CliResult> {
-      const r = await runCli(args, {env: {...backend.env, ...opts.env}, cwd: backend.dir, input: opts.input})
+      const r = await run(args, opts)
       outputs.push(r)
       return r
     }
@@ -58,36 +50,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       return p
     }
 
-    const ok = (r: CliResult) => {
-      expect(r.stderr, `stderr of a successful command (exit ${r.code}): ${r.stderr}`).toBe('')
-      expect(r.code, r.stderr).toBe(0)
-    }
-
-    const oneErrorLine = (r: CliResult) => {
-      const lines = r.stderr.split('\n').filter((l) => l !== '')
-      expect(lines, r.stderr).toHaveLength(1)
-      expect(lines[0]).toMatch(/^Error: /)
-      expect(r.stderr).not.toMatch(/\n\s+at /)
-      return lines[0]!
-    }
-
     async function userRow(username: string) {
       return db('users').where({username}).first()
-    }
-
-    async function maxId(table: string): Promise<number> {
-      const row = await db(table).max({m: 'id'}).first()
-      return Number(row?.m ?? 0)
     }
 
     async function auditSince(id: number) {
       const rows = await db('audit_log').where('id', '>', id).orderBy('id')
       return rows.map((r) => ({...r, details: parseJson(r.details)}))
-    }
-
-    async function eventsSince(id: number) {
-      const rows = await db('events').where('id', '>', id).orderBy('id')
-      return rows.map((r) => ({...r, payload: parseJson(r.payload)}))
     }
 
     async function createUser(username: string, extra: string[] = [], password = pw(username)) {
@@ -98,7 +67,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 
     beforeAll(async () => {
       backend = await createBackend(kind)
-      const init = await runCli(['init'], {env: backend.env, cwd: backend.dir})
+      const init = await run(['init'])
       expect(init.code, init.stderr).toBe(0)
       db = openDb(backend)
     })
@@ -113,8 +82,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         const password = pw('all')
         const username = `trader_all_${rand()}`
         const userId = `E${rand()}`
-        const audit0 = await maxId('audit_log')
-        const events0 = await maxId('events')
+        const audit0 = await maxId(db, 'audit_log')
+        const events0 = await maxId(db, 'events')
 
         const r = await cli([
           'user', 'create',
@@ -155,14 +124,14 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         expect(audit).toHaveLength(1)
         expect(audit[0]).toMatchObject({actor: 'cli:alice', action: 'user.create', target_type: 'user', target: userId, result: 'ok'})
         expect(JSON.stringify(audit[0])).not.toContain(password)
-        const events = await eventsSince(events0)
+        const events = await eventsSince(db, events0)
         expect(events.map((e) => e.type)).toEqual(['user.created'])
         expect(events[0]).toMatchObject({entity_type: 'user', entity_id: userId, user_id: userId})
       })
 
       it('reads the password from standard input with --password-stdin', async () => {
         const username = `stdin_${rand()}`
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         const r = await cli(['user', 'create', '--username', username, '--password-stdin', '--json'], {input: 'secret123\n'})
         passwords.push('secret123')
         ok(r)
@@ -192,12 +161,12 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       })
 
       it('records the OS user as the actor when --actor is not given, or ORDERMON_ACTOR', async () => {
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         await createUser(`actor_env_${rand()}`)
         const [a] = await auditSince(audit0)
         expect(a.actor).toMatch(/^cli:.+/)
 
-        const audit1 = await maxId('audit_log')
+        const audit1 = await maxId(db, 'audit_log')
         const r = await cli(['user', 'create', '--username', `actor_var_${rand()}`, '--password', pw('actor')], {env: {ORDERMON_ACTOR: 'bob'}})
         ok(r)
         const [b] = await auditSince(audit1)
@@ -209,7 +178,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       it('creates an institutional admin with every permission', async () => {
         const username = `admin_${rand()}`
         const password = pw('admin')
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         const r = await cli(['user', 'create-admin', '--username', username, '--password', password, '--email', 'admin@example.com', '--actor', 'alice'])
         ok(r)
         expect(r.stdout).toMatch(new RegExp(`Created administrator ${username} \\(U\\d{6}\\)\\.`))
@@ -396,8 +365,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     describe('user status', () => {
       it('changes the status, writing one audit row and one user.status_changed event', async () => {
         const {username, row} = await createUser(`status_${rand()}`)
-        const audit0 = await maxId('audit_log')
-        const events0 = await maxId('events')
+        const audit0 = await maxId(db, 'audit_log')
+        const events0 = await maxId(db, 'events')
 
         const r = await cli(['user', 'status', '--username', username, '--status', 'suspended', '--reason', 'margin call', '--actor', 'alice'])
         ok(r)
@@ -408,7 +377,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         expect(audit).toHaveLength(1)
         expect(audit[0]).toMatchObject({actor: 'cli:alice', action: 'user.status', target: row.user_id})
         expect(audit[0].details).toMatchObject({from: 'active', to: 'suspended', reason: 'margin call'})
-        const events = await eventsSince(events0)
+        const events = await eventsSince(db, events0)
         expect(events).toHaveLength(1)
         expect(events[0]).toMatchObject({type: 'user.status_changed', entity_type: 'user', entity_id: row.user_id, user_id: row.user_id, source: 'cli'})
         expect(events[0].payload).toMatchObject({from: 'active', to: 'suspended', reason: 'margin call'})
@@ -420,13 +389,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         ok(r1)
         expect((await userRow(username)).status).toBe('locked')
 
-        const audit0 = await maxId('audit_log')
-        const events0 = await maxId('events')
+        const audit0 = await maxId(db, 'audit_log')
+        const events0 = await maxId(db, 'events')
         const r2 = await cli(['user', 'status', '--username', username, '--status', 'locked'])
         ok(r2)
         expect(r2.stdout).toContain('already locked')
         expect(await auditSince(audit0)).toHaveLength(0)
-        expect(await eventsSince(events0)).toHaveLength(0)
+        expect(await eventsSince(db, events0)).toHaveLength(0)
 
         const r3 = await cli(['user', 'status', '--username', username, '--status', 'active', '--json'])
         ok(r3)
@@ -438,7 +407,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
       it('replaces the argon2id hash and never shows the password', async () => {
         const {username, password: oldPassword, row} = await createUser(`reset_${rand()}`)
         const newPassword = pw('new')
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
 
         const r = await cli(['user', 'reset-password', '--username', username, '--new-password', newPassword, '--actor', 'carol'])
         ok(r)
@@ -472,8 +441,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     describe('user update', () => {
       it('changes the given fields only, with one audit row holding before and after', async () => {
         const {username, row} = await createUser(`update_${rand()}`, ['--name', '李四', '--email', 'old@example.com', '--group', 'desk-a'])
-        const audit0 = await maxId('audit_log')
-        const events0 = await maxId('events')
+        const audit0 = await maxId(db, 'audit_log')
+        const events0 = await maxId(db, 'events')
 
         const r = await cli([
           'user', 'update', '--username', username,
@@ -510,13 +479,13 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         expect(audit[0].details.name).toEqual({from: '李四', to: '李四四'})
         expect(audit[0].details.group).toEqual({from: 'desk-a', to: 'desk-b'})
         expect(Object.keys(audit[0].details).sort()).toEqual(['email', 'group', 'name', 'permissions', 'phone', 'role', 'type'])
-        const events = await eventsSince(events0)
+        const events = await eventsSince(db, events0)
         expect(events.map((e) => e.type)).toEqual(['user.updated'])
       })
 
       it('by --user-id; giving the current values again records nothing', async () => {
         const {username, row} = await createUser(`update2_${rand()}`, ['--name', 'Same Name'])
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         const r = await cli(['user', 'update', '--user-id', row.user_id, '--name', 'Same Name', '--json'])
         ok(r)
         expect(json(r)).toMatchObject({changed: [], user: {username, name: 'Same Name'}})
@@ -527,7 +496,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
     describe('user delete', () => {
       it('refuses without --yes when not on a terminal, and the user stays', async () => {
         const {username} = await createUser(`del_noyes_${rand()}`)
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         const r = await cli(['user', 'delete', '--username', username])
         expect(r.code).toBe(2)
         expect(oneErrorLine(r)).toMatch(/confirmation.*--yes/)
@@ -538,8 +507,8 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
 
       it('deletes with --yes, writing one audit row and a user.deleted event', async () => {
         const {username, row} = await createUser(`del_yes_${rand()}`)
-        const audit0 = await maxId('audit_log')
-        const events0 = await maxId('events')
+        const audit0 = await maxId(db, 'audit_log')
+        const events0 = await maxId(db, 'events')
         const r = await cli(['user', 'delete', '--username', username, '--yes', '--actor', 'alice'])
         ok(r)
         expect(r.stdout).toContain(`Deleted user ${username} (${row.user_id})`)
@@ -548,7 +517,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         expect(audit).toHaveLength(1)
         expect(audit[0]).toMatchObject({actor: 'cli:alice', action: 'user.delete', target: row.user_id})
         expect(audit[0].details).toMatchObject({username, strategies: 0, orders: 0, open_orders: 0, forced: false})
-        expect((await eventsSince(events0)).map((e) => e.type)).toEqual(['user.deleted'])
+        expect((await eventsSince(db, events0)).map((e) => e.type)).toEqual(['user.deleted'])
       })
 
       it('refuses a user with an open order (exit 5) unless --force, which cascades to strategies, orders and history', async () => {
@@ -575,7 +544,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         const before = await footprint()
         expect(before).toEqual({users: 1, strategies: 1, orders: 2, order_logs: 1, fills: 1, logins: 1})
 
-        const audit0 = await maxId('audit_log')
+        const audit0 = await maxId(db, 'audit_log')
         const refused = await cli(['user', 'delete', '--username', username, '--yes'])
         expect(refused.code).toBe(5)
         expect(oneErrorLine(refused)).toMatch(/1 open order/)
@@ -634,9 +603,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
   describe.sequential('user ids', () => {
     let backend: TestBackend
     let db: Knex
-    const cli = async (args: string[]) => {
-      return runCli(args, {env: backend.env, cwd: backend.dir})
-    }
+    const cli = cliIn(() => backend)
 
     beforeAll(async () => {
       backend = await createBackend(kind)
@@ -666,7 +633,7 @@ describe.concurrent.each(backendKinds)('%s', (kind) => {
         ids.push(json(r).user_id)
       }
       expect(new Set(ids).size).toBe(3)
-      expect(Number((await db('users').count({n: '*'}))[0]!.n)).toBe(4)
+      expect(await countOf(db('users'))).toBe(4)
     })
   })
 })

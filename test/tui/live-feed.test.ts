@@ -5,9 +5,11 @@ import {OutboxRelay} from '../../src/engine/bus/outbox-relay.js'
 import {connectRedis, type RedisClient} from '../../src/engine/bus/redis.js'
 import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
 import {loadSampleData} from '../../src/engine/domain/seed/sample-data.js'
-import type {Actor, Engine} from '../../src/engine/index.js'
+import type {Actor} from '../../src/engine/index.js'
+import type {EngineHandle} from '../../src/engine/handle.js'
 import {ENGINE_CHECK_MS, LiveFeed, POLL_MS} from '../../src/tui/feed.js'
 import {REDIS_URL, backendKinds, createBackend, migratedEngine, uniqueName, type BackendKind, type TestBackend} from '../helpers/backends.js'
+import {sleep, until} from '../helpers/process.js'
 
 /**
  * The panel's data source on a real database and a real Redis: LiveFeed loads the sample desk
@@ -16,7 +18,6 @@ import {REDIS_URL, backendKinds, createBackend, migratedEngine, uniqueName, type
  */
 
 const actor: Actor = {name: 'feed-test', source: 'cli'}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Resolves once `check` holds when the feed says it changed (or, failing that, by the deadline). */
 function changeWhere(feed: LiveFeed, check: () => boolean, ms = 2000): Promise<number> {
@@ -36,7 +37,7 @@ function changeWhere(feed: LiveFeed, check: () => boolean, ms = 2000): Promise<n
   })
 }
 
-async function expectSampleDesk(feed: LiveFeed, engine: Engine): Promise<void> {
+async function expectSampleDesk(feed: LiveFeed, engine: EngineHandle): Promise<void> {
   const m = feed.model
   const users = [...m.users.values()]
   expect(users).toHaveLength(5)
@@ -64,13 +65,13 @@ async function expectSampleDesk(feed: LiveFeed, engine: Engine): Promise<void> {
 }
 
 /** A new pending order (a limit buy far below the market) of `username`. */
-async function newPendingOrder(engine: Engine, username: string): Promise<string> {
+async function newPendingOrder(engine: EngineHandle, username: string): Promise<string> {
   const user = await engine.store.users.findByUsername(username)
   return (await engine.orders.create({user_id: user!.user_id, symbol: 'AAPL', side: 'buy', quantity: 10, price: 1}, actor)).order.order_id
 }
 
 /** A pending sample order of `username` (all seven pending sample orders are trader001's). */
-async function pendingOrderOf(engine: Engine, username: string): Promise<string> {
+async function pendingOrderOf(engine: EngineHandle, username: string): Promise<string> {
   const user = await engine.store.users.findByUsername(username)
   const list = await engine.store.orders.list({limit: 1000, offset: 0})
   const o = list.orders.find((x) => x.status === 'pending' && x.user_id === user!.user_id)
@@ -80,7 +81,7 @@ async function pendingOrderOf(engine: Engine, username: string): Promise<string>
 
 describe.each(backendKinds)('LiveFeed following the database outbox on %s', (kind: BackendKind) => {
   let backend: TestBackend
-  let engine: Engine
+  let engine: EngineHandle
   let feed: LiveFeed
   let setupError: unknown
 
@@ -153,14 +154,14 @@ describe.each(backendKinds)('LiveFeed following the database outbox on %s', (kin
     await second.start()
     expect(second.status.connection).toBe('live')
     const orderId = await newPendingOrder(engine, 'trader002')
-    await sleep(POLL_MS * 2)
+    await until('the second feed to see the new order', () => second.model.orders.has(orderId), 2000, 20)
     expect(second.model.orders.get(orderId)?.status).toBe('pending')
     await second.stop()
     const after: string[] = []
     second.on('change', () => after.push('change'))
     second.on('status', () => after.push(`status ${second.status.connection} ${second.status.error}`))
     await engine.orders.cancel(orderId, actor)
-    // Longer than a poll and an engine check.
+    // Nothing may happen: a duration, not a condition. Longer than a poll and an engine check.
     await sleep(Math.max(POLL_MS * 3, ENGINE_CHECK_MS + 300))
     expect(after).toEqual([])
     expect(second.model.orders.get(orderId)!.status).toBe('pending')
@@ -170,7 +171,7 @@ describe.each(backendKinds)('LiveFeed following the database outbox on %s', (kin
 describe('LiveFeed following Redis pub/sub (MariaDB + Redis)', () => {
   const prefix = `${uniqueName('ordermon_panel')}:`
   let backend: TestBackend
-  let engine: Engine
+  let engine: EngineHandle
   let loaded: LoadedConfig
   let feed: LiveFeed
   let redis: RedisClient
@@ -270,12 +271,13 @@ describe('LiveFeed following Redis pub/sub (MariaDB + Redis)', () => {
     const after: string[] = []
     await second.stop()
     second.on('change', () => after.push('change'))
-    await sleep(100)
+    await until('the stopped feed to leave the channel', async () => (await subscribers()) === listening - 1, 3000, 20)
     expect(await subscribers()).toBe(listening - 1)
     await engine.orders.cancel(orderId, actor)
     const cancelled = changeWhere(feed, () => feed.model.orders.get(orderId)?.status === 'cancelled', 3000)
     expect(await relay.relayOnce()).toBe(1)
     await cancelled
+    // Nothing may happen to the stopped feed: a duration, not a condition (an engine check would have fired).
     await sleep(ENGINE_CHECK_MS + 300)
     expect(after).toEqual([])
     expect(second.model.orders.get(orderId)!.status).toBe('pending')
@@ -287,6 +289,7 @@ describe('LiveFeed following Redis pub/sub (MariaDB + Redis)', () => {
     const statuses: string[] = []
     second.on('status', () => statuses.push(`${second.status.connection}: ${second.status.error}`))
     await second.stop()
+    // Nothing may be reported: a duration, not a condition (a reconnect attempt would have said so by now).
     await sleep(300)
     expect(statuses).toEqual([])
     expect(second.status.connection).not.toBe('reconnecting')

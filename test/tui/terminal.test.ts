@@ -18,14 +18,13 @@ import type {FeedStatus} from '../../src/tui/feed.js'
 import {emptyModel, type PanelModel} from '../../src/tui/model.js'
 import {runPanel} from '../../src/tui/run.js'
 import {ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, enterAltScreen} from '../../src/tui/terminal.js'
+import {sleep, until} from '../helpers/process.js'
 
 /**
  * The panel draws on the terminal's alternate screen, so the operator's scrollback survives it,
  * and leaves it on every way out: q, Ctrl-C, an error while rendering, an uncaught error, exit.
  * runPanel is driven through real Ink with a recording stdout (80x24) and a scripted stdin.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** A terminal that records every write. */
 class RecordingTerminal extends Writable {
@@ -87,6 +86,19 @@ function startPanel(source: PanelSource = new Source()) {
 }
 
 /**
+ * Resolves once the panel is up: its first frame drawn, and Ink reading keys (and the App listening to
+ * its source), which both start in effects React runs after the first render.
+ */
+async function panelUp(p: ReturnType<typeof startPanel>, source?: Source): Promise<void> {
+  await until(
+    'the first frame, with Ink reading the keyboard',
+    () => p.stdout.text.includes('1 dashboard') && p.stdin.listenerCount('readable') > 0 && (!source || source.listenerCount('change') > 0),
+    5000,
+    10,
+  )
+}
+
+/**
  * Enter is the first write, a frame follows it, the leave sequence is the last write (once), and
  * the panel's process hooks are gone.
  */
@@ -103,7 +115,7 @@ function expectWrapped({stdout, listeners}: ReturnType<typeof startPanel>) {
 describe('runPanel on the alternate screen', () => {
   it('enters before the first frame; q leaves it as the last write and unhooks the process', async () => {
     const p = startPanel()
-    await sleep(150)
+    await panelUp(p)
     expect(p.stdout.writes[0]).toBe(ENTER_ALT_SCREEN)
     expect(p.stdout.text).toContain('1 dashboard')
     expect(p.stdout.text).not.toContain(LEAVE_ALT_SCREEN)
@@ -115,7 +127,7 @@ describe('runPanel on the alternate screen', () => {
 
   it('Ctrl-C leaves it too', async () => {
     const p = startPanel()
-    await sleep(150)
+    await panelUp(p)
     p.stdin.write('\u0003')
     expect((await p.settled).error).toBeUndefined()
     expectWrapped(p)
@@ -133,7 +145,7 @@ describe('runPanel on the alternate screen', () => {
     })
     const source = new Source(model)
     const p = startPanel(source)
-    await sleep(150)
+    await panelUp(p, source)
     expect(p.stdout.text).not.toContain(LEAVE_ALT_SCREEN)
     // The next frame reads the model and throws.
     broken = true
@@ -145,11 +157,12 @@ describe('runPanel on the alternate screen', () => {
 
   it('an uncaught error elsewhere in the process: Ink stops drawing, then the screen is left', async () => {
     const p = startPanel()
-    await sleep(150)
+    await panelUp(p)
     // What Node emits before it reports an uncaught exception (or an unhandled rejection) and exits.
     const proc: EventEmitter = process
     proc.emit('uncaughtExceptionMonitor', new Error('elsewhere'), 'uncaughtException')
     // The panel redraws its clock every second: nothing may land on the normal screen after leaving.
+    // A duration, not a condition: long enough for that timer to fire once more.
     await sleep(1100)
     expect(p.stdout.writes.at(-1)).toBe(LEAVE_ALT_SCREEN)
     expect((await p.settled).error).toBeUndefined()
