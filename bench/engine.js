@@ -17,7 +17,7 @@ import {seedScale} from './seed.js'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = (p) => import(join(root, 'dist/src', p))
 const {loadConfig} = await dist('engine/config/index.js')
-const {openEngine} = await dist('engine/index.js')
+const {openHandle: openEngine} = await dist('engine/handle.js')
 const {migrateLatest} = await dist('engine/store/index.js')
 const {TransitionBatcher} = await dist('engine/domain/orders/batcher.js')
 const {OutboxRelay} = await dist('engine/bus/outbox-relay.js')

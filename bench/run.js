@@ -15,7 +15,7 @@ import knexFactory from 'knex'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(root, 'bin/run.js')
 const {loadConfig} = await import(join(root, 'dist/src/engine/config/index.js'))
-const {openEngine} = await import(join(root, 'dist/src/engine/index.js'))
+const {openHandle: openEngine} = await import(join(root, 'dist/src/engine/handle.js'))
 const {migrateLatest} = await import(join(root, 'dist/src/engine/store/index.js'))
 
 const MYSQL = process.env.ORDERMON_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'

@@ -13,7 +13,8 @@ import {SYMBOLS} from './seed.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = (p) => import(join(root, 'dist/src', p))
-const {openEngine, loadConfig} = await dist('engine/index.js')
+const {loadConfig} = await dist('engine/index.js')
+const {openHandle: openEngine} = await dist('engine/handle.js')
 const {TransitionBatcher} = await dist('engine/domain/orders/batcher.js')
 
 const USERS = Number(process.env.SOAK_USERS ?? 10_000)

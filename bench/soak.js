@@ -23,7 +23,8 @@ if (typeof global.gc !== 'function') {
 }
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = (p) => import(join(root, 'dist/src', p))
-const {loadConfig, openEngine} = await dist('engine/index.js')
+const {loadConfig} = await dist('engine/index.js')
+const {openHandle: openEngine} = await dist('engine/handle.js')
 const {migrateLatest} = await dist('engine/store/index.js')
 const {MonitoringEngine} = await dist('engine/runtime/engine.js')
 
