@@ -1,6 +1,6 @@
-import {Box, Text, useApp, useInput} from 'ink'
-import {useEffect, useReducer, useRef, useState} from 'react'
-import type {OrderLog} from '../engine/store/index.js'
+import {Box, Text, useApp, useInput, type Key} from 'ink'
+import {useCallback, useEffect, useReducer, useRef, useState} from 'react'
+import type {OrderLog} from '../engine/index.js'
 import {alertTable, orderTable, strategyTable, userTable, type TableSpec} from './columns.js'
 import {Dashboard} from './components/Dashboard.js'
 import {Header} from './components/Header.js'
@@ -8,7 +8,7 @@ import {Help} from './components/Help.js'
 import {OrderDetail} from './components/OrderDetail.js'
 import {Table} from './components/Table.js'
 import type {FeedStatus} from './feed.js'
-import {views, type View} from './keys.js'
+import {footerHint, resolveKey, views, type Mode, type View} from './keys.js'
 import type {OrderRow, PanelModel} from './model.js'
 import {initialTable, visibleRows, type TableState} from './table-state.js'
 import {ViewTabs} from './components/ViewTabs.js'
@@ -64,6 +64,7 @@ export function App({source, initialView = 'dashboard'}: {source: PanelSource; i
   const [status, setStatus] = useState<FeedStatus>(source.status)
   const dirty = useRef(true)
   const pausedRef = useRef(false)
+  const onKey = useRef<(input: string, key: Key) => void>(() => {})
   pausedRef.current = paused
 
   // Events mark the model dirty; a frame timer redraws at most every FRAME_MS, so a burst of
@@ -94,48 +95,73 @@ export function App({source, initialView = 'dashboard'}: {source: PanelSource; i
   const tstate = tables[view] ?? initialTable
   const rows = table ? visibleRows(table.rows(source.model), table.columns, tstate) : []
 
-  useInput((input, key) => {
-    if (filtering) {
-      if (key.return) setFiltering(false)
-      else if (key.escape) {
+  // Which bindings apply: the same precedence as ever (the filter prompt takes every key, the help
+  // closes on any key, the detail keeps only quit/help/pause/Esc, table keys need a table).
+  const mode: Mode = filtering ? 'filtering' : help ? 'help' : detail ? 'detail' : table ? 'table' : 'dashboard'
+
+  // Dispatches on the command the key map resolves, never on key literals (keys.ts owns those).
+  // Ink re-subscribes useInput's callback only in an effect after the frame is drawn, so a key
+  // right after another could meet the previous mode: the stable callback calls this render's.
+  onKey.current = (input, key) => {
+    const binding = resolveKey(mode, input, key)
+    if (!binding) return
+    const move = (by: number) => dispatch({type: 'move', by, max: rows.length, view})
+    const setFilter = (text: string) => dispatch({type: 'filter', text, view})
+    switch (binding.command) {
+      case 'quit':
+        return exit()
+      case 'help':
+        return setHelp(true)
+      case 'closeHelp':
+        return setHelp(false)
+      case 'pause':
+        return setPaused((p) => !p)
+      case 'view':
+        return setView(binding.view)
+      case 'nextView':
+        return setView(views[(views.indexOf(view) + 1) % views.length]!)
+      case 'filter':
+        return setFiltering(true)
+      case 'sort':
+        return table && dispatch({type: 'sort', columns: table.columns.length, view})
+      case 'reverse':
+        return dispatch({type: 'reverse', view})
+      case 'up':
+        return move(-1)
+      case 'down':
+        return move(1)
+      case 'pageUp':
+        return move(-(height - 6))
+      case 'pageDown':
+        return move(height - 6)
+      case 'back':
+        return detail ? setDetail(undefined) : setFilter('')
+      case 'details':
+        return view === 'orders' && rows[tstate.selected] ? showDetail(rows[tstate.selected] as OrderRow) : undefined
+      case 'keepFilter':
+        return setFiltering(false)
+      case 'clearFilter':
         setFiltering(false)
-        dispatch({type: 'filter', text: '', view})
-      } else if (key.backspace || key.delete) dispatch({type: 'filter', text: tstate.filter.slice(0, -1), view})
-      else if (input && !key.ctrl && !key.meta) dispatch({type: 'filter', text: tstate.filter + input, view})
-      return
+        return setFilter('')
+      case 'deleteChar':
+        return setFilter(tstate.filter.slice(0, -1))
+      case 'typeChar':
+        // The typed text itself (or a paste), not a key: it goes into the filter.
+        return setFilter(tstate.filter + input)
+      default:
+        // A command in the map without a case here does not compile.
+        return binding satisfies never
     }
-    if (help) {
-      setHelp(false)
-      return
-    }
-    if (input === 'q' || (key.ctrl && input === 'c')) return exit()
-    if (input === '?') return setHelp(true)
-    if (input === 'p') return setPaused((p) => !p)
-    if (detail) {
-      if (key.escape) setDetail(undefined)
-      return
-    }
-    const n = Number(input)
-    if (n >= 1 && n <= views.length) return setView(views[n - 1]!)
-    if (key.tab) return setView(views[(views.indexOf(view) + 1) % views.length]!)
-    if (!table) return
-    if (input === '/') return setFiltering(true)
-    if (input === 's') return dispatch({type: 'sort', columns: table.columns.length, view})
-    if (input === 'S') return dispatch({type: 'reverse', view})
-    if (key.upArrow || input === 'k') return dispatch({type: 'move', by: -1, max: rows.length, view})
-    if (key.downArrow || input === 'j') return dispatch({type: 'move', by: 1, max: rows.length, view})
-    if (key.pageUp) return dispatch({type: 'move', by: -(height - 6), max: rows.length, view})
-    if (key.pageDown) return dispatch({type: 'move', by: height - 6, max: rows.length, view})
-    if (key.escape) return dispatch({type: 'filter', text: '', view})
-    if (key.return && view === 'orders' && rows[tstate.selected]) {
-      const order = rows[tstate.selected] as OrderRow
-      setDetail({order})
-      source.orderHistory(order.order_id).then(
-        (history) => setDetail((d) => (d && d.order.order_id === order.order_id ? {order, history} : d)),
-        () => setDetail((d) => (d ? {...d, history: []} : d)),
-      )
-    }
-  })
+  }
+  useInput(useCallback((input: string, key: Key) => onKey.current(input, key), []))
+
+  function showDetail(order: OrderRow) {
+    setDetail({order})
+    source.orderHistory(order.order_id).then(
+      (history) => setDetail((d) => (d && d.order.order_id === order.order_id ? {order, history} : d)),
+      () => setDetail((d) => (d ? {...d, history: []} : d)),
+    )
+  }
 
   const bodyHeight = height - 3
   return (
@@ -160,7 +186,7 @@ export function App({source, initialView = 'dashboard'}: {source: PanelSource; i
           <Text inverse> </Text>
         </Text>
       ) : (
-        <Text dimColor wrap="truncate">1-5 views · / filter · s sort · ↑↓ select · Enter detail · p pause · ? help · q quit</Text>
+        <Text dimColor wrap="truncate">{footerHint}</Text>
       )}
     </Box>
   )

@@ -17,7 +17,9 @@ import type {MetricsSnapshot} from '../../src/engine/metrics/snapshot.js'
 import type {OrderLog} from '../../src/engine/store/index.js'
 import {App, FRAME_MS, type PanelSource} from '../../src/tui/app.js'
 import type {FeedStatus} from '../../src/tui/feed.js'
-import {keyBindings} from '../../src/tui/keys.js'
+import {readFileSync} from 'node:fs'
+import MonitorRealTime from '../../src/commands/monitor/real-time.js'
+import {FOOTER_SEPARATOR, footerHint, helpSections, keyMap, keySummary, views, type Binding, type Command, type Mode} from '../../src/tui/keys.js'
 import {applyEvent, emptyModel, type PanelModel} from '../../src/tui/model.js'
 
 /**
@@ -434,18 +436,23 @@ describe('pause, help, quit, status', () => {
     expect(p.tableRows(ordersHeader)[0]).toMatch(/^ORD000777\s+U000002\s+GOOGL\s+buy\s+7\s+141.2\s+0\s+pending/)
   })
 
-  it('? lists every key binding; any key goes back', async () => {
+  it('? lists every binding of the key map, j and k too; any key goes back', async () => {
     const p = await renderPanel(new TestSource())
     await p.press('?')
     const t = p.text()
-    expect(t).toMatch(/Keys/)
-    for (const k of keyBindings) {
-      const line = p.lines().find((l) => l.startsWith(k.keys))
-      expect(line, `${k.keys} in:\n${t}`).toBeDefined()
-      expect(line).toContain(k.action)
+    for (const section of helpSections) {
+      expect(p.lines(), t).toContain(section.title)
+      for (const r of section.rows) expect(p.lines().some((l) => l.startsWith(r.keys) && l.endsWith(r.help)), `${r.keys} ${r.help} in:\n${t}`).toBe(true)
     }
+    // Every binding: its keys and help on one line (merged rows included).
+    for (const b of keyMap) {
+      const line = p.lines().find((l) => b.keys.every((k) => l.includes(k.label)) && l.includes(b.help))
+      expect(line, `${b.command} (${b.keys.map((k) => k.label)}) in:\n${t}`).toBeDefined()
+    }
+    expect(t).toMatch(/^↑ k\s+select the row above$/m)
+    expect(t).toMatch(/^↓ j\s+select the row below$/m)
     await p.press('x')
-    expect(p.text()).not.toMatch(/Press any key to go back/)
+    expect(p.text()).not.toMatch(/While filtering/)
     expect(p.text()).toMatch(/Recent activity/)
   })
 
@@ -476,6 +483,171 @@ describe('pause, help, quit, status', () => {
     await sleep(FRAME_MS + 50)
     expect(p.lines()[0]).not.toMatch(/DISCONNECTED/)
     expect(p.lines()[0]).toMatch(/redis live/)
+  })
+})
+
+describe('the key map (src/tui/keys.ts)', () => {
+  type Panel = Awaited<ReturnType<typeof renderPanel>>
+  const currentView = (p: Panel) => /\[\d (\w+)\]/.exec(p.lines()[1] ?? '')?.[1]
+  /** The selected row's index in the orders table, -1 if none. */
+  const selected = (p: Panel) => {
+    const ls = p.lines()
+    return ls
+      .slice(ls.findIndex((l) => ordersHeader.test(l)) + 1)
+      .filter((l) => /^[> ] ORD\d/.test(l))
+      .findIndex((l) => l.startsWith('> '))
+  }
+  const prompt = (p: Panel) => p.lines().find((l) => l.startsWith('/'))
+  const label = (b: Binding) => (b.command === 'view' ? `view ${b.view}` : b.command)
+
+  /** How the tests reach each mode: with the test's own key sequences, not the map's. */
+  async function enter(p: Panel, mode: Mode, tableKey = '4') {
+    if (mode === 'table') await p.press(tableKey)
+    if (mode === 'detail') await p.press('4', KEY.enter).then(tick)
+    if (mode === 'filtering') await p.press('4', '/')
+    if (mode === 'help') await p.press('?')
+  }
+
+  type State = {view?: string; selected: number; text: string}
+  /**
+   * What each command's help promises, as a check on the panel after its key: `before` are keys
+   * pressed first (so there is something to move, clear or delete). A command in the map with no
+   * entry here fails to compile and the test below fails.
+   */
+  const behaviours: Record<Command, {before?: (mode: Mode) => string[]; check: (p: Panel, was: State, b: Binding, mode: Mode, source: TestSource) => void | Promise<void>}> = {
+    view: {check: (p, _, b) => expect(currentView(p)).toBe(b.command === 'view' && b.view)},
+    nextView: {check: (p, was) => expect(currentView(p)).toBe(views[(views.indexOf(was.view as never) + 1) % views.length])},
+    filter: {check: (p) => {
+      expect(prompt(p), p.text()).toBe('/ ')
+      expect(p.text()).not.toContain(footerHint)
+    }},
+    sort: {check: (p) => expect(p.lines().find((l) => ordersHeader.test(l))).toMatch(/^ {2}Order ▲/)},
+    reverse: {check: (p) => expect(p.lines().find((l) => ordersHeader.test(l))).toMatch(/^ {2}Order ▼/)},
+    up: {before: () => [KEY.down, KEY.down], check: (p, was) => expect([was.selected, selected(p)]).toEqual([2, 1])},
+    down: {check: (p, was) => expect([was.selected, selected(p)]).toEqual([0, 1])},
+    // A page is more than the three rows: one press goes from end to end.
+    pageUp: {before: () => [KEY.down, KEY.down], check: (p, was) => expect([was.selected, selected(p)]).toEqual([2, 0])},
+    pageDown: {check: (p, was) => expect([was.selected, selected(p)]).toEqual([0, 2])},
+    details: {check: (p, _, __, ___, source) => {
+      expect(source.asked).toEqual(['ORD000002'])
+      expect(p.text()).toMatch(/ORD000002 sell 20 MSFT @ 320.4/)
+      expect(p.text()).toMatch(/Esc: back/)
+    }},
+    // Back: out of the details, or (in a table) the filter cleared.
+    back: {
+      before: (mode) => (mode === 'table' ? ['/', 'T', KEY.enter] : []),
+      check: (p, was, _, mode) => {
+        expect(p.text()).toMatch(ordersHeader)
+        expect(p.text()).not.toMatch(/Esc: back/)
+        if (mode === 'table') expect([was.text.includes('matching "T"'), p.lines()[1]]).toEqual([true, expect.stringMatching(/3 rows$/)])
+      },
+    },
+    pause: {check: async (p, _, b) => {
+      expect(p.lines()[0]).toMatch(/PAUSED/)
+      await p.press(b.keys[0]!.sequence)
+      expect(p.lines()[0]).not.toMatch(/PAUSED/)
+    }},
+    // And any key brings back the screen it was opened from (the details too).
+    help: {check: async (p, was) => {
+      expect(p.lines()).toEqual(expect.arrayContaining(helpSections.map((s) => s.title)))
+      await p.press('x')
+      expect(p.lines().slice(1)).toEqual(was.text.split('\n').slice(1))
+    }},
+    quit: {check: (p) => expect(p.unmounted()).toBe(true)},
+    keepFilter: {before: () => ['T'], check: (p) => {
+      expect(prompt(p)).toBeUndefined()
+      expect(p.lines()[1]).toMatch(/matching "T"/)
+    }},
+    clearFilter: {before: () => ['T'], check: (p) => {
+      expect(prompt(p)).toBeUndefined()
+      expect(p.lines()[1]).toMatch(/3 rows$/)
+    }},
+    deleteChar: {before: () => ['T', 'S'], check: (p, was) => {
+      expect(was.text).toMatch(/matching "TS"/)
+      expect(prompt(p)).toBe('/T ')
+      expect(p.lines()[1]).toMatch(/matching "T"$/)
+    }},
+    typeChar: {check: (p, _, b) => expect(prompt(p)).toBe(`/${b.keys[0]!.sequence} `)},
+    closeHelp: {check: (p) => {
+      expect(p.text()).not.toMatch(/While filtering/)
+      expect(p.text()).toMatch(/Recent activity/)
+    }},
+  }
+
+  // Every key of every binding, in every mode it claims: press it, then check what its help says.
+  const cases = keyMap.flatMap((b) => b.keys.flatMap((k) => b.modes.map((mode) => ({b, k, mode}))))
+  it.each(cases.map((c) => [`${label(c.b)}: ${c.k.label} in ${c.mode}`, c] as const))('%s', async (_, {b, k, mode}) => {
+    const behaviour = behaviours[b.command]
+    expect(behaviour, `no behaviour test for ${b.command}`).toBeDefined()
+    const source = new TestSource()
+    const p = await renderPanel(source)
+    // Switching to a view: from another one, so that the switch shows.
+    await enter(p, mode, b.command === 'view' && b.view === 'orders' ? '2' : '4')
+    await p.press(...(behaviour.before?.(mode) ?? []))
+    const was = {view: currentView(p), selected: selected(p), text: p.text()}
+    await p.press(k.sequence)
+    await behaviour.check(p, was, b, mode, source)
+  })
+
+  // The order of the old handler's checks: the help takes any key, the prompt takes text, and a key
+  // outside its modes does nothing.
+  const sequences = [...new Set(keyMap.flatMap((b) => b.keys.map((k) => k.sequence)))]
+  const show = (s: string) => JSON.stringify(s).replace('\x7f', '\\u007f')
+  it.each(sequences.map((s) => [show(s), s]))('in the help, %s only closes it', async (_, seq) => {
+    const p = await renderPanel(new TestSource())
+    await p.press('?', seq)
+    expect(p.unmounted()).toBe(false)
+    expect(currentView(p)).toBe('dashboard')
+    expect(p.lines()[0]).not.toMatch(/PAUSED/)
+    expect(p.text()).not.toMatch(/While filtering/)
+  })
+
+  const printable = sequences.filter((s) => /^[\x21-\x7e]$/.test(s))
+  it.each(printable.map((s) => [s]))('while filtering, %s is typed into the filter', async (seq) => {
+    const p = await renderPanel(new TestSource())
+    await enter(p, 'filtering')
+    await p.press(seq)
+    expect(prompt(p)).toBe(`/${seq} `)
+    expect([p.unmounted(), currentView(p)]).toEqual([false, 'orders'])
+  })
+
+  for (const mode of ['dashboard', 'table', 'detail', 'filtering'] as const) {
+    const active = new Set(keyMap.filter((b) => b.modes.includes(mode)).flatMap((b) => b.keys.map((k) => k.sequence)))
+    const inactive = sequences.filter((s) => !active.has(s) && !(mode === 'filtering' && printable.includes(s)))
+    it(`in ${mode}, the keys of other modes do nothing (${inactive.map(show).join(' ')})`, async () => {
+      const source = new TestSource()
+      const p = await renderPanel(source)
+      await enter(p, mode)
+      const asked = source.asked.length
+      // Line 0 is the header with its clock.
+      const body = () => p.lines().slice(1).join('\n')
+      const was = body()
+      for (const seq of inactive) {
+        await p.press(seq)
+        expect(body(), `after ${JSON.stringify(seq)}`).toBe(was)
+      }
+      expect(source.asked.length).toBe(asked)
+    })
+  }
+
+  it('the footer is the hints of the map, in its order, and advertises help and quit', async () => {
+    const p = await renderPanel(new TestSource())
+    expect(p.lines().at(-1)).toBe(footerHint)
+    const hinted = keyMap.filter((b) => b.hint)
+    expect(footerHint.split(FOOTER_SEPARATOR)).toEqual(hinted.map((b) => `${b.hint!.keys} ${b.hint!.text}`))
+    // It fits the smallest terminal the panel supports.
+    expect(stringWidth(footerHint)).toBeLessThanOrEqual(80)
+    // Each hint is the short form of a binding the tests above press.
+    expect(hinted.map(label)).toEqual(['view dashboard', 'filter', 'sort', 'up', 'details', 'pause', 'help', 'quit'])
+  })
+
+  it('the command description lists the same keys, and keys.ts loads neither Ink nor React', () => {
+    expect(MonitorRealTime.description).toContain(keySummary)
+    for (const b of keyMap.filter((x) => x.hint)) expect(keySummary).toContain(`${b.hint!.keys} ${b.hint!.text}`)
+    // `monitor real-time --help` and the oclif manifest import keys.ts through the command file.
+    const src = readFileSync(new URL('../../src/tui/keys.ts', import.meta.url), 'utf8')
+    const imports = src.match(/^import .*$/gm) ?? []
+    expect(imports.filter((l) => !l.startsWith('import type ')), imports.join('\n')).toEqual([])
   })
 })
 

@@ -1,10 +1,12 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {OrdermonError} from '../../engine/errors.js'
+import {OrdermonError} from '../../engine/index.js'
+// The panel's key map: plain data, no Ink or React (those load only when the panel runs).
+import {keySummary} from '../../tui/keys.js'
 
 export default class MonitorRealTime extends BaseCommand<typeof MonitorRealTime> {
   static override summary = 'The live monitoring panel: system and business metrics, activity, users, strategies, orders, alerts.'
-  static override description = `Keys: 1-5 views, / filter, s sort, Enter detail, p pause, ? help, q quit. Follows Redis when ORDERMON_REDIS_URL is set, else the database outbox (run the engine in another terminal). --once prints one snapshot as tables (with --json: one JSON document for scripts).`
+  static override description = `${keySummary} Follows Redis when ORDERMON_REDIS_URL is set, else the database outbox (run the engine in another terminal). --once prints one snapshot as tables (with --json: one JSON document for scripts).`
   static override examples = ['<%= config.bin %> monitor real-time', '<%= config.bin %> monitor real-time --once', '<%= config.bin %> monitor real-time --once --json']
 
   static override flags = {

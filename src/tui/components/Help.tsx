@@ -1,18 +1,22 @@
 import {Box, Text} from 'ink'
-import {keyBindings} from '../keys.js'
+import {helpSections} from '../keys.js'
 import {fit} from '../text.js'
 
+/** The help screen (?), generated from the key map, so every binding is listed and none made up. */
 export function Help() {
   return (
     <Box flexDirection="column">
-      <Text bold underline>Keys</Text>
-      {keyBindings.map((k) => (
-        <Text key={k.keys}>
-          <Text color="cyan">{fit(k.keys, 16)}</Text>
-          {k.action}
-        </Text>
+      {helpSections.map((s) => (
+        <Box key={s.title} flexDirection="column">
+          <Text bold underline>{s.title}</Text>
+          {s.rows.map((r) => (
+            <Text key={r.keys}>
+              <Text color="cyan">{fit(r.keys, 16)}</Text>
+              {r.help}
+            </Text>
+          ))}
+        </Box>
       ))}
-      <Text dimColor>Press any key to go back.</Text>
     </Box>
   )
 }
