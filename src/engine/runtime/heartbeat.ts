@@ -44,7 +44,9 @@ export class Heartbeat {
   async beat(): Promise<void> {
     const options = this.options
     const store = options.store
-    this.write(this.lastError ? 'degraded' : 'running')
+    // A failure reported while this beat awaits the database is the next beat's news, not cleared.
+    const reported = this.lastError
+    this.write(reported ? 'degraded' : 'running')
     const s = options.status()
     await store.instances.heartbeat({
       ...options.row('running'),
@@ -56,7 +58,7 @@ export class Heartbeat {
       options.logger.error('another engine claimed this database; stopping', {instance: options.row('running').instance_id, by: newer})
       options.onSuperseded(newer)
     }
-    this.lastError = null
+    if (this.lastError === reported) this.lastError = null
   }
 
   /** The last beat: the row says stopped, so nobody waits for its heartbeat to age. */

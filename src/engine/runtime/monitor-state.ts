@@ -54,6 +54,11 @@ export class MonitorState {
       if (!set) this.runnersBySymbol.set(s, (set = new Set()))
       set.add(runner)
     }
+    // A runner built while its strategy has orders open (a restart, an update) holds their slots.
+    for (const id of this.ordersByUser.get(userId) ?? []) {
+      const o = this.openOrders.get(id)!
+      if (o.strategy_id === runner.config.strategy_id) runner.working.add(o.symbol)
+    }
   }
 
   removeRunner(strategyId: string): void {

@@ -29,6 +29,13 @@ export interface StateSyncOptions {
 export class StateSync {
   private readonly detector: ChangeDetector
   private readonly follower: OutboxCursor
+  /**
+   * Fill events booked and events delivered since the follower's last commit. A batch that fails
+   * half-way is read again (rewind); what is in these is skipped then, so a fill is booked once and
+   * an event delivered once. Pruned to ids past the committed position at each commit.
+   */
+  private readonly booked = new Set<number>()
+  private readonly delivered = new Set<number>()
   lastScanAt: Date | null = null
 
   constructor(private readonly options: StateSyncOptions) {
@@ -50,9 +57,9 @@ export class StateSync {
     for (const id of [...state.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
     for (const u of users) state.addUser(u)
     const strategies = (await store.strategies.running('all')).filter((s) => active.has(s.user_id))
-    for (const s of strategies) await this.ensureRunner(s)
-    const positions = await store.orders.positions(strategies.map((s) => s.strategy_id))
-    for (const p of positions) state.runner(p.strategy_id)?.setPosition(p.symbol, p.quantity, p.avg_cost)
+    const fresh: string[] = []
+    for (const s of strategies) if ((await this.ensureRunner(s)) === 'new') fresh.push(s.strategy_id)
+    await this.loadPositions(fresh)
     this.track(await store.orders.openForUsers('all'))
     this.lastScanAt = new Date()
   }
@@ -63,18 +70,26 @@ export class StateSync {
     for (;;) {
       const events = await this.follower.next(this.options.batchSize ?? 5000)
       if (events.length === 0) {
-        await this.follower.commit()
+        await this.commit()
         return
       }
       try {
         await this.apply(events)
       } catch (error) {
-        // Applied in part at most: read them again next poll (applying twice is harmless).
+        // Applied in part at most: read them again next poll. Row state is re-read, so applying it
+        // twice is harmless; what is not (fills, delivery) is skipped through `booked` and `delivered`.
         this.follower.rewind()
         throw error
       }
-      await this.follower.commit()
+      await this.commit()
     }
+  }
+
+  private async commit(): Promise<void> {
+    await this.follower.commit()
+    // A rewind never goes back past the committed position (it stays behind an open gap, if any).
+    const upTo = this.follower.position
+    for (const set of [this.booked, this.delivered]) for (const id of set) if (id <= upTo) set.delete(id)
   }
 
   /** Orders the engine itself just changed (the venue's fills), tracked before their events arrive. */
@@ -86,6 +101,8 @@ export class StateSync {
 
   private async apply(events: StoredEvent[]): Promise<void> {
     const {store, state, userLogs} = this.options
+    const fresh: string[] = []
+    const ensure = async (s: Strategy) => void ((await this.ensureRunner(s)) === 'new' && fresh.push(s.strategy_id))
     const ids = {user: new Set<string>(), strategy: new Set<string>(), order: new Set<string>()}
     for (const e of events) if (e.entity_type in ids) ids[e.entity_type as keyof typeof ids].add(e.entity_id)
     const [users, strategies, orders] = await Promise.all([store.users.findMany([...ids.user]), store.strategies.findMany([...ids.strategy]), store.orders.findMany([...ids.order])])
@@ -95,7 +112,7 @@ export class StateSync {
       if (!u || !isActiveUser(u.status)) {
         if (state.monitors.has(id)) this.dropUser(id)
       } else if (state.addUser(u)) {
-        for (const s of await store.strategies.running([id])) await this.ensureRunner(s)
+        for (const s of await store.strategies.running([id])) await ensure(s)
         this.track(await store.orders.openForUsers([id]))
         userLogs.log(id, 'info', 'user monitored')
       }
@@ -103,14 +120,20 @@ export class StateSync {
     const strategyMap = new Map(strategies.map((s) => [s.strategy_id, s]))
     for (const id of ids.strategy) {
       const s = strategyMap.get(id)
-      if (s && isRunningStrategy(s.status)) await this.ensureRunner(s)
+      if (s && isRunningStrategy(s.status)) await ensure(s)
       else state.removeRunner(id)
     }
+    await this.loadPositions(fresh)
     this.track(orders)
     const orderMap = new Map(orders.map((o) => [o.order_id, o]))
     for (const e of events) {
-      if (e.type === 'order.filled' || e.type === 'order.partially_filled') this.bookFill(e, orderMap.get(e.entity_id))
+      if ((e.type === 'order.filled' || e.type === 'order.partially_filled') && !this.booked.has(e.id)) {
+        this.booked.add(e.id)
+        this.bookFill(e, orderMap.get(e.entity_id))
+      }
+      if (this.delivered.has(e.id)) continue
       await this.options.deliver(e)
+      this.delivered.add(e.id)
     }
   }
 
@@ -122,13 +145,27 @@ export class StateSync {
     this.options.state.runner(strategyId)?.onFill(o.symbol, o.side, delta, Number(e.payload.fill_price ?? o.avg_fill_price ?? 0))
   }
 
-  private async ensureRunner(s: Strategy): Promise<void> {
+  /**
+   * A runner for a running strategy of a monitored user: kept if its version is current, rebuilt
+   * (keeping its positions and the day's P&L) after an update, or 'new', whose positions the caller
+   * loads from fills for all new runners at once.
+   */
+  private async ensureRunner(s: Strategy): Promise<'kept' | 'rebuilt' | 'new' | undefined> {
     const {state} = this.options
-    if (!state.monitors.has(s.user_id)) return
+    if (!state.monitors.has(s.user_id)) return undefined
     const existing = state.runner(s.strategy_id)
-    if (existing && existing.config.version === s.version) return
+    if (existing && existing.config.version === s.version) return 'kept'
     const runner = await this.options.loader.load(s)
-    if (runner) state.addRunner(s.user_id, runner)
+    if (!runner) return undefined
+    if (existing) runner.adoptBook(existing)
+    state.addRunner(s.user_id, runner)
+    return existing ? 'rebuilt' : 'new'
+  }
+
+  /** Positions and average costs from fills, for runners that have none yet (one query). */
+  private async loadPositions(strategyIds: string[]): Promise<void> {
+    if (strategyIds.length === 0) return
+    for (const p of await this.options.store.orders.positions(strategyIds)) this.options.state.runner(p.strategy_id)?.setPosition(p.symbol, p.quantity, p.avg_cost)
   }
 
   private dropUser(userId: string): void {

@@ -28,6 +28,14 @@ export class StrategyRunner {
     return this.logic.symbols
   }
 
+  /** Takes over the books and the day's P&L of the runner this one replaces (the strategy was updated). */
+  adoptBook(previous: StrategyRunner): void {
+    for (const [symbol, book] of previous.books) this.books.set(symbol, {...book})
+    this.realizedToday = previous.realizedToday
+    this.peakToday = previous.peakToday
+    this.day = previous.day
+  }
+
   setPosition(symbol: string, quantity: number, avgCost: number): void {
     this.books.set(symbol, {quantity, avgCost})
   }

@@ -54,6 +54,7 @@ export class TradingPath {
       for (const b of blocked) userLogs.log(userId, 'warn', `risk: ${b}`, {strategy_id: strategyId})
       for (const intent of intents) {
         // One working order per symbol and strategy: held from the intent until the order closes.
+        if (runner.working.has(intent.symbol)) continue
         runner.working.add(intent.symbol)
         await orders
           .create({user_id: userId, strategy_id: strategyId, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, actor)
