@@ -1,14 +1,10 @@
+import {isAlive} from '../../src/engine/daemon/pidfile.js'
+
 /** Process and polling helpers for suites that start engines, proxies or servers of their own. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as {code?: string}).code === 'EPERM'
-  }
-}
+/** The engine's own liveness check (signal 0; EPERM means alive but not ours). */
+export {isAlive}
 
 /** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
 export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, every = 100): Promise<T> {
