@@ -1,3 +1,10 @@
+/**
+ * Lets timers and I/O callbacks run before going on: for a long task that otherwise only awaits
+ * already-settled promises (microtasks never give the event loop a turn), such as a market tick
+ * over thousands of runners and orders with nothing to commit.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 export interface LoopStats {
   name: string
   runs: number
