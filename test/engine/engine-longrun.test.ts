@@ -45,6 +45,38 @@ describe('LoopScheduler', () => {
     await sleep(30)
     expect(fast).toBe(after)
   })
+
+  it('wake() runs a waiting loop now, a running one once more right after, and many wakes as one run', async () => {
+    const s = new LoopScheduler(() => {})
+    const runs: number[] = []
+    let release: (() => void) | undefined
+    s.every('relay', async () => {
+      runs.push(Date.now())
+      if (runs.length === 2) await new Promise<void>((r) => (release = r))
+    }, () => 60_000)
+    await until('the first run', () => runs.length === 1)
+    // Waiting on a 60 s timer: woken, it runs at once (and still holds one timer at most).
+    const t0 = Date.now()
+    s.wake('relay')
+    await until('the woken run', () => runs.length === 2, 1000, 5)
+    expect(runs[1]! - t0).toBeLessThan(200)
+    // Woken three times while it runs: one more run right after this one, not three.
+    s.wake('relay')
+    s.wake('relay')
+    s.wake('relay')
+    expect(s.handles).toBe(0)
+    release!()
+    await until('the run after the wakes', () => runs.length === 3, 1000, 5)
+    await sleep(50)
+    expect(runs).toHaveLength(3)
+    expect(s.handles).toBe(1)
+    s.wake('no-such-loop')
+    await s.stop()
+    s.wake('relay')
+    await sleep(20)
+    expect(runs).toHaveLength(3)
+    expect(s.handles).toBe(0)
+  })
 })
 
 describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind) => {

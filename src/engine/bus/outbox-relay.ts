@@ -9,7 +9,24 @@ export interface RelayOptions {
   channelPrefix: string
   batchSize?: number
   gapTimeoutMs?: number
+  /** Publish through a server-side script (default) or one PUBLISH command per channel and event. */
+  publish?: 'script' | 'commands'
 }
+
+/**
+ * Publishes ARGV[2], ARGV[3] ... as (entity channel, message) pairs: each message to ARGV[1] (the
+ * all-events channel), then to its entity channel, in order. One script call carries hundreds of
+ * events: a PUBLISH command each costs the relay ~10 µs of client work (command object, reply,
+ * promise), which capped it near 17,000 events a second, and the message crosses the wire once.
+ */
+const PUBLISH_SCRIPT = `local all = ARGV[1]
+for i = 2, #ARGV, 2 do
+  redis.call('PUBLISH', all, ARGV[i + 1])
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return (#ARGV - 1) / 2`
+/** Events per script call: a call blocks Redis while it runs (~1 ms for 500 events, 2 subscribers). */
+const SCRIPT_CHUNK = 500
 
 /**
  * Publishes the `events` outbox to Redis and records how far it got. Publish first, then record: a
@@ -20,10 +37,13 @@ export interface RelayOptions {
  */
 export class OutboxRelay {
   private readonly cursor: OutboxCursor
+  private mode: 'script' | 'commands'
+  private scriptSha?: string
   published = 0
 
   constructor(store: Store, private readonly redis: RedisClient, private readonly options: RelayOptions) {
     this.cursor = new OutboxCursor(store, {name: options.name, gapTimeoutMs: options.gapTimeoutMs})
+    this.mode = options.publish ?? 'script'
   }
 
   async position(): Promise<number> {
@@ -39,27 +59,69 @@ export class OutboxRelay {
       await this.cursor.commit()
       return 0
     }
-    const pipeline = this.redis.pipeline()
-    const all = channels.all(this.options.channelPrefix)
+    const prefix = this.options.channelPrefix
+    const messages: string[] = []
+    const entityChannels: string[] = []
     for (const e of events) {
       const m = toMessage(e)
-      const json = JSON.stringify(m)
-      pipeline.publish(all, json)
-      pipeline.publish(channels.entity(this.options.channelPrefix, e.entity_type), json)
+      // One JSON string per event, sent to both channels.
+      messages.push(JSON.stringify(m))
+      entityChannels.push(channels.entity(prefix, e.entity_type))
       onEvent?.(m)
     }
     try {
-      const results = await pipeline.exec()
-      const failed = results?.find(([err]) => err)
-      if (failed) throw failed[0]
+      await this.publish(channels.all(prefix), entityChannels, messages)
     } catch (error) {
-      // Not published: read the batch again next time instead of counting it as done.
+      // Not published (or not all): read the batch again next time instead of counting it as done.
       this.cursor.rewind()
       throw error
     }
     await this.cursor.commit()
     this.published += events.length
     return events.length
+  }
+
+  private async publish(all: string, entityChannels: string[], messages: string[]): Promise<void> {
+    if (this.mode === 'script') {
+      try {
+        await this.publishScript(all, entityChannels, messages)
+        return
+      } catch (error) {
+        // A server that refuses scripts (disabled, ACL) gets plain commands from now on; anything
+        // else (connection lost) is a failure as before. Whatever went out goes out again
+        // (at-least-once: subscribers dedupe by id).
+        const text = String((error as Error)?.message ?? error)
+        if (!/unknown command|NOPERM|not allowed|disabled|ERR.*script/i.test(text)) throw error
+        this.mode = 'commands'
+      }
+    }
+    const pipeline = this.redis.pipeline()
+    for (let i = 0; i < messages.length; i++) {
+      pipeline.publish(all, messages[i]!)
+      pipeline.publish(entityChannels[i]!, messages[i]!)
+    }
+    const results = await pipeline.exec()
+    const failed = results?.find(([err]) => err)
+    if (failed) throw failed[0]
+  }
+
+  private async publishScript(all: string, entityChannels: string[], messages: string[], retry = true): Promise<void> {
+    this.scriptSha ??= String(await this.redis.script('LOAD', PUBLISH_SCRIPT))
+    const pipeline = this.redis.pipeline()
+    for (let i = 0; i < messages.length; i += SCRIPT_CHUNK) {
+      const args: string[] = [all]
+      for (let j = i; j < Math.min(messages.length, i + SCRIPT_CHUNK); j++) args.push(entityChannels[j]!, messages[j]!)
+      pipeline.evalsha(this.scriptSha, 0, ...args)
+    }
+    const results = await pipeline.exec()
+    const failed = results?.find(([err]) => err)
+    if (!failed) return
+    // The script cache was emptied (Redis restarted, SCRIPT FLUSH): load it again and resend.
+    if (retry && /NOSCRIPT/.test(String(failed[0]))) {
+      this.scriptSha = undefined
+      return this.publishScript(all, entityChannels, messages, false)
+    }
+    throw failed[0]
   }
 
   /**

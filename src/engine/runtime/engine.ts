@@ -107,7 +107,9 @@ export class MonitoringEngine {
       }
       const market = (this.market = await openMarket(this.config, Boolean(this.redis)))
       const loader = new StrategyLoader({strategiesDir: () => this.config.engine.strategies_dir ?? process.cwd(), market, strategies: services.strategies, userLogs, actor: ENGINE_ACTOR})
-      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e)}))
+      // Committed events are published at once: the relay is woken instead of waiting for its timer.
+      const wakeRelay = () => this.scheduler?.wake('relay')
+      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeRelay}))
       const trading = (this.trading = new TradingPath({
         store,
         state: this.state,
@@ -118,6 +120,7 @@ export class MonitoringEngine {
         actor: ENGINE_ACTOR,
         track: (orders) => sync.track(orders),
         onFailure: (error) => this.fail(error, 'market'),
+        onCommit: wakeRelay,
       }))
       const sampler = (this.sampler = new MetricsSampler({
         instanceId: this.instanceId,

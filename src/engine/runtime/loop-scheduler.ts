@@ -17,6 +17,9 @@ interface Loop {
   stats: LoopStats
   timer?: NodeJS.Timeout
   running?: Promise<void>
+  /** Set by wake() during a run: run again as soon as this one ends. */
+  again?: boolean
+  run?: () => void
 }
 
 /**
@@ -50,10 +53,32 @@ export class LoopScheduler {
           loop.stats.last_ms = Math.round(ms * 10) / 10
           loop.stats.max_ms = Math.max(loop.stats.max_ms, loop.stats.last_ms)
           loop.running = undefined
-          if (!this.stopped) loop.timer = setTimeout(run, interval())
+          if (this.stopped) return
+          if (loop.again) {
+            // Woken mid-run: what woke it may have come after this run's read.
+            loop.again = false
+            loop.timer = setTimeout(run, 0)
+          } else loop.timer = setTimeout(run, interval())
         })
     }
+    loop.run = run
     loop.timer = setTimeout(run, firstDelayMs)
+  }
+
+  /**
+   * Runs a loop now instead of at its next timer: for a loop that has work the moment something
+   * else commits (the relay after the change detector or the batcher wrote events). A loop mid-run
+   * runs again right after; many wakes before it starts make one run. Unknown names are ignored.
+   */
+  wake(name: string): void {
+    const loop = this.loops.get(name)
+    if (!loop || this.stopped) return
+    if (loop.running) {
+      loop.again = true
+      return
+    }
+    if (loop.timer) clearTimeout(loop.timer)
+    loop.timer = setTimeout(loop.run!, 0)
   }
 
   /** Timer handles held right now: at most one per loop (a loop mid-run holds none). */

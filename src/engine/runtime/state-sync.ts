@@ -17,6 +17,8 @@ export interface StateSyncOptions {
   deliver(event: StoredEvent): Promise<void> | void
   /** Events read per follower batch. */
   batchSize?: number
+  /** The change detector committed events (the engine wakes its relay). */
+  onCommit?: (events: number) => void
 }
 
 /**
@@ -39,7 +41,7 @@ export class StateSync {
   lastScanAt: Date | null = null
 
   constructor(private readonly options: StateSyncOptions) {
-    this.detector = new ChangeDetector(options.store)
+    this.detector = new ChangeDetector(options.store, {onCommit: options.onCommit})
     this.follower = new OutboxCursor(options.store)
   }
 

@@ -20,6 +20,8 @@ export interface TradingPathOptions {
   track(orders: Order[]): void
   /** A failed batch of venue decisions (the database went away): reported, and the next tick tries again. */
   onFailure(error: unknown): void
+  /** The batcher committed transitions (the engine wakes its relay). */
+  onCommit?: (events: number) => void
 }
 
 /**
@@ -34,7 +36,7 @@ export class TradingPath {
   transitions = 0
 
   constructor(private readonly options: TradingPathOptions) {
-    this.batcher = new TransitionBatcher(options.store, {source: options.actor.source, actor: options.actor.name, maxDelayMs: 5})
+    this.batcher = new TransitionBatcher(options.store, {source: options.actor.source, actor: options.actor.name, maxDelayMs: 5, onCommit: options.onCommit})
   }
 
   async tick(now = Date.now()): Promise<void> {

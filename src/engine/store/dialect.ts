@@ -49,11 +49,28 @@ export class Dialect {
   readonly dirtySql = '(synced_at IS NULL OR updated_at <> synced_at)'
 
   /**
-   * Rows changed outside ordermon: MySQL reads the indexed generated column `dirty`; SQLite the same
-   * condition, which its partial index covers (see the migration index_outside_changes).
+   * Rows changed outside ordermon, as SQL: MySQL reads the indexed generated column `dirty`; SQLite
+   * the same condition, which its partial index covers (see the migration index_outside_changes).
    */
+  get dirtyCondition(): string {
+    return this.client === 'mysql' ? 'dirty = 1' : this.dirtySql
+  }
+
   whereDirty(q: Knex.QueryBuilder): Knex.QueryBuilder {
-    return this.client === 'mysql' ? q.where('dirty', 1) : q.whereRaw(this.dirtySql)
+    return q.whereRaw(this.dirtyCondition)
+  }
+
+  /**
+   * `table` read through the named index on MySQL (FORCE INDEX), so a plan cannot drift with the
+   * statistics into a scan that would also lock what it passes; SQLite picks its index well by itself.
+   */
+  tableVia(knex: Knex, table: string, index: string): Knex.Raw | string {
+    return this.client === 'mysql' ? knex.raw('?? FORCE INDEX (??)', [table, index]) : table
+  }
+
+  /** The rows of a knex.raw() SELECT: mysql2 answers [rows, fields], better-sqlite3 the rows. */
+  rawRows<T = Record<string, unknown>>(result: unknown): T[] {
+    return (this.client === 'mysql' ? (result as [T[]])[0] : result) as T[]
   }
 
   /**

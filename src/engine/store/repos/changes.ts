@@ -14,6 +14,7 @@ export interface ChangedRow {
 }
 
 const idColumn: Record<WatchedTable, string> = {users: 'user_id', strategies: 'strategy_id', orders: 'order_id'}
+const tables: WatchedTable[] = ['users', 'strategies', 'orders']
 
 /**
  * The queries behind DB-driven control: rows changed outside ordermon (the database marks them, see
@@ -31,11 +32,37 @@ export class ChangeRepo {
     return {table, id: String(r.id), user_id: String(r.user_id), status: String(r.status), filled_quantity: Number(r.filled_quantity ?? 0), updated_at: this.dialect.toIso(r.updated_at)!}
   }
 
-  /** Rows changed outside ordermon, oldest first, locked for the transaction on MySQL. */
-  async dirtyRows(table: WatchedTable, limit: number, lock = true): Promise<ChangedRow[]> {
-    const q = this.dialect.whereDirty(this.knex(table)).orderBy('id').limit(limit).select(this.columns(table))
-    const rows = await (lock ? this.dialect.forUpdate(q) : q)
+  /**
+   * Rows changed outside ordermon, oldest first, read without locks. Ordered by the table's own id,
+   * qualified: a bare `id` is the select list's alias (`order_id as id`), so MySQL sorted by the
+   * string key, and at 100,000 orders walked that key's index instead: a full scan per poll.
+   */
+  async dirtyRows(table: WatchedTable, limit: number): Promise<ChangedRow[]> {
+    const q = this.knex.from(this.dialect.tableVia(this.knex, table, `idx_${table}_dirty`))
+    const rows = await this.dialect.whereDirty(q).orderBy(`${table}.id`).limit(limit).select(this.columns(table))
     return rows.map((r: Record<string, unknown>) => this.toRow(table, r))
+  }
+
+  /** Which watched tables have rows changed outside ordermon: one cheap indexed query for all three (the idle poll). */
+  async dirtyTables(): Promise<Set<WatchedTable>> {
+    const sql = `SELECT ${tables.map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE ${this.dialect.dirtyCondition}) AS ${t}`).join(', ')}`
+    const [row] = this.dialect.rawRows(await this.knex.raw(sql))
+    return new Set(tables.filter((t) => Number(row?.[t]) === 1))
+  }
+
+  /**
+   * The rows of `ids` still changed outside ordermon, as they are now, locked for the transaction
+   * (MySQL) through the table's unique key, so exactly these rows are locked. A locking scan of the
+   * dirty index would also lock that index's gaps, which stalls every insert of a new row (order
+   * creation) and every raw UPDATE from outside until the detector commits.
+   */
+  async lockDirty(table: WatchedTable, ids: string[]): Promise<ChangedRow[]> {
+    if (ids.length === 0) return []
+    const key = idColumn[table]
+    const q = this.knex.from(this.dialect.tableVia(this.knex, table, `${table}_${key}_unique`)).whereIn(key, ids)
+    const rows = await this.dialect.forUpdate(this.dialect.whereDirty(q).select(this.columns(table)))
+    const order = new Map(ids.map((id, i) => [id, i]))
+    return rows.map((r: Record<string, unknown>) => this.toRow(table, r)).sort((a: ChangedRow, b: ChangedRow) => order.get(a.id)! - order.get(b.id)!)
   }
 
   /** Marks rows as seen, as they are: synced_at takes their updated_at, which is assigned to itself so it does not move. */
