@@ -250,6 +250,43 @@ describe.each(backendKinds)('OrderService on %s', (kind) => {
     })
   })
 
+  describe('createMany', () => {
+    it('writes what create writes for each order, in one transaction, and refuses the bad ones alone', async () => {
+      const u = await newUser('many_a')
+      const other = await newUser('many_b')
+      const locked = await newUser('many_locked', {status: 'suspended'})
+      const s = await engine.strategies.create({user_id: u.user_id, name: `many_s${userSeq}`, type: 'momentum', config: {parameters: {symbols: ['AAPL'], threshold: 0.02}}}, actor)
+      const one = await engine.orders.create({user_id: u.user_id, strategy_id: s.strategy_id, symbol: 'AAPL', side: 'buy', quantity: 100, price: 150}, engineActor)
+      const before = await counts()
+      const results = await engine.orders.createMany(
+        [
+          {user_id: u.user_id, strategy_id: s.strategy_id, symbol: 'aapl', side: 'buy', quantity: 100, price: 150},
+          {user_id: locked.user_id, symbol: 'AAPL', side: 'buy', quantity: 100, price: 150},
+          {user_id: other.user_id, strategy_id: s.strategy_id, symbol: 'AAPL', side: 'sell', quantity: 5, price: 151},
+          {user_id: u.user_id, symbol: 'AAPL', side: 'buy', quantity: -1, price: 150},
+          {user_id: other.user_id, symbol: 'MSFT', side: 'sell', order_type: 'market', quantity: 7},
+        ],
+        engineActor,
+      )
+      expect(results.map((r) => (r.order ? 'ok' : (r.error as OrdermonError).kind))).toEqual(['ok', 'conflict', 'conflict', 'invalidInput', 'ok'])
+      const [a, , , , b] = results.map((r) => r.order!)
+      // Consecutive ids after the last one, and the same row, history and event as create() makes.
+      expect([a!.order_id, b!.order_id]).toEqual([1, 2].map((k) => `ORD${String(Number(one.order.order_id.slice(3)) + k).padStart(6, '0')}`))
+      expect(a).toMatchObject({user_id: u.user_id, strategy_id: s.strategy_id, symbol: 'AAPL', side: 'buy', order_type: 'limit', quantity: 100, price: 150, status: 'pending', version: 1})
+      expect(b).toMatchObject({user_id: other.user_id, strategy_id: null, symbol: 'MSFT', order_type: 'market', price: null})
+      expect(Object.keys(a!).sort()).toEqual(Object.keys(one.order).sort())
+      expect(await counts()).toEqual({...before, orders: before.orders + 2, order_logs: before.order_logs + 2, events: before.events + 2})
+      for (const [o, single] of [[a!, one.order]] as const) {
+        const [log] = await engine.orders.history(o.order_id)
+        const [singleLog] = await engine.orders.history(single.order_id)
+        expect({...log, id: 0, order_id: '', at: ''}).toEqual({...singleLog, id: 0, order_id: '', at: ''})
+        const [event] = await engine.store.events.forEntity('order', o.order_id)
+        const [singleEvent] = await engine.store.events.forEntity('order', single.order_id)
+        expect({...event, id: 0, entity_id: '', created_at: ''}).toEqual({...singleEvent, id: 0, entity_id: '', created_at: ''})
+      }
+    })
+  })
+
   describe('legal transitions', () => {
     it('pending -> partially_filled -> partially_filled -> filled', async () => {
       const u = await newUser('seq_partial')

@@ -20,7 +20,9 @@ export const defaults = {
     tick_ms: 1000,
     venue: 'paper',
     paper_latency_ms: 200,
-    poll_ms: 100,
+    // Outside (raw SQL) changes are found within poll_ms: an idle poll is one indexed query for the
+    // three tables plus the follower's read, ~80 cheap queries a second at 25 ms.
+    poll_ms: 25,
     relay_ms: 20,
     heartbeat_ms: 1000,
     metrics_ms: 1000,

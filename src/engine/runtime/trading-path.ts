@@ -2,18 +2,26 @@ import type {Actor} from '../domain/context.js'
 import {TransitionBatcher} from '../domain/orders/batcher.js'
 import type {OrderService} from '../domain/orders/service.js'
 import type {UserLogs} from '../logging/user-logs.js'
+import type {OrderIntent} from '../strategies/types.js'
 import type {Order, Store} from '../store/index.js'
 import {yieldToEventLoop} from './loop-scheduler.js'
 import type {MarketData, Tick} from './market/types.js'
 import type {MonitorState} from './monitor-state.js'
+import type {StrategyRunner} from './strategy-runner.js'
 import type {ExecutionVenue} from './venue/types.js'
+
+/** A strategy's order intent on its way to the order service. */
+interface Placed {
+  runner: StrategyRunner
+  intent: OrderIntent
+}
 
 export interface TradingPathOptions {
   store: Store
   state: MonitorState
   market: MarketData
   venue: ExecutionVenue
-  orders: Pick<OrderService, 'create'>
+  orders: Pick<OrderService, 'createMany'>
   userLogs: UserLogs
   actor: Actor
   /** Orders this path created or changed: state sync tracks them before their events come round. */
@@ -27,8 +35,9 @@ export interface TradingPathOptions {
 /**
  * The trading path, one market step at a time: ticks from the market data source go to the strategy
  * runners following each symbol; their order intents (checked against risk limits and schedule by
- * the runner) are placed through the order service; then the venue works the open book and its fills
- * and cancels are committed in batches (TransitionBatcher: a few transactions a tick, not one per fill).
+ * the runner) are placed through the order service, all of a symbol's in one transaction; then the
+ * venue works the open book and its fills and cancels are committed in batches (TransitionBatcher: a
+ * few transactions a tick, not one per order or fill).
  */
 export class TradingPath {
   readonly batcher: TransitionBatcher
@@ -51,26 +60,43 @@ export class TradingPath {
     }
   }
 
+  /** Each runner following the symbol sees the tick; their orders go in together (one transaction). */
   private async runStrategies(tick: Tick, date: Date): Promise<void> {
-    const {state, userLogs, orders, actor} = this.options
+    const {state, userLogs} = this.options
+    const placed: Placed[] = []
     for (const runner of state.runnersFor(tick.symbol)) {
-      const userId = runner.config.user_id
-      const strategyId = runner.config.strategy_id
       const {intents, blocked} = runner.onTick(tick, date)
-      for (const b of blocked) userLogs.log(userId, 'warn', `risk: ${b}`, {strategy_id: strategyId})
+      for (const b of blocked) userLogs.log(runner.config.user_id, 'warn', `risk: ${b}`, {strategy_id: runner.config.strategy_id})
       for (const intent of intents) {
         // One working order per symbol and strategy: held from the intent until the order closes.
         if (runner.working.has(intent.symbol)) continue
         runner.working.add(intent.symbol)
-        await orders
-          .create({user_id: userId, strategy_id: strategyId, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}, actor)
-          .then((r) => this.options.track([r.order]))
-          .catch((error) => {
-            runner.working.delete(intent.symbol)
-            userLogs.log(userId, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: strategyId})
-          })
+        placed.push({runner, intent})
       }
     }
+    if (placed.length) await this.place(placed)
+  }
+
+  private async place(placed: Placed[]): Promise<void> {
+    const {orders, actor, userLogs} = this.options
+    const refused = ({runner, intent}: Placed, error: unknown) => {
+      runner.working.delete(intent.symbol)
+      userLogs.log(runner.config.user_id, 'warn', `order refused: ${String((error as Error).message ?? error)}`, {strategy_id: runner.config.strategy_id})
+    }
+    const items = placed.map(({runner, intent}) => ({user_id: runner.config.user_id, strategy_id: runner.config.strategy_id, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}))
+    let results
+    try {
+      results = await orders.createMany(items, actor)
+    } catch (error) {
+      for (const p of placed) refused(p, error)
+      return
+    }
+    const made: Order[] = []
+    for (const [i, r] of results.entries()) {
+      if (r.order) made.push(r.order)
+      else refused(placed[i]!, r.error)
+    }
+    this.options.track(made)
   }
 
   private async execute(tick: Tick, now: number): Promise<void> {

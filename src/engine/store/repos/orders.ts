@@ -1,6 +1,6 @@
 import type {Knex} from 'knex'
 import {openOrderStatuses, type ChangeSource, type OrderSide, type OrderStatus, type OrderType, type TimeInForce} from '../../domain/statuses.js'
-import {INSERT_CHUNK, insertChunked, type Dialect} from '../dialect.js'
+import {chunkRows, insertChunked, type Dialect} from '../dialect.js'
 
 export interface Order {
   order_id: string
@@ -251,8 +251,9 @@ export class OrderRepo {
   async writeStates(orders: Order[]): Promise<void> {
     const cols = ['quantity', 'price', 'filled_quantity', 'avg_fill_price', 'status', 'status_reason', 'version', 'filled_at'] as const
     const now = this.dialect.touchSql()
-    for (let i = 0; i < orders.length; i += INSERT_CHUNK) {
-      const chunk = orders.slice(i, i + INSERT_CHUNK)
+    const size = chunkRows(this.dialect.client)
+    for (let i = 0; i < orders.length; i += size) {
+      const chunk = orders.slice(i, i + size)
       const bindings: Knex.RawBinding[] = []
       for (const o of chunk) {
         bindings.push(o.order_id)
