@@ -47,7 +47,8 @@ const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
  * and reload; each part does one job:
  * - LoopScheduler: one timer per loop, never overlapping itself, stopped cleanly;
  * - StateSync: the database <-> the in-memory monitors (one per active user, with that user's running
- *   strategies and open orders), from raw SQL changes and the events outbox;
+ *   strategies and open orders), from raw SQL changes (the `changes` loop) and the events outbox
+ *   (the `follow` loop);
  * - TradingPath: ticks -> strategy runners -> orders -> venue -> batched transitions;
  * - Heartbeat, MetricsSampler and Housekeeping: vital signs, metrics, retention;
  * - OutboxRelay (when Redis is configured): every committed event to Redis pub/sub.
@@ -107,9 +108,13 @@ export class MonitoringEngine {
       }
       const market = (this.market = await openMarket(this.config, Boolean(this.redis)))
       const loader = new StrategyLoader({strategiesDir: () => this.config.engine.strategies_dir ?? process.cwd(), market, strategies: services.strategies, userLogs, actor: ENGINE_ACTOR})
-      // Committed events are published at once: the relay is woken instead of waiting for its timer.
-      const wakeRelay = () => this.scheduler?.wake('relay')
-      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeRelay}))
+      // Committed events are published and applied at once: the relay and the follower are woken
+      // instead of waiting for their timers.
+      const wakeReaders = () => {
+        this.scheduler?.wake('relay')
+        this.scheduler?.wake('follow')
+      }
+      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeReaders}))
       const trading = (this.trading = new TradingPath({
         store,
         state: this.state,
@@ -120,7 +125,7 @@ export class MonitoringEngine {
         actor: ENGINE_ACTOR,
         track: (orders) => sync.track(orders),
         onFailure: (error) => this.fail(error, 'market'),
-        onCommit: wakeRelay,
+        onCommit: wakeReaders,
       }))
       const sampler = (this.sampler = new MetricsSampler({
         instanceId: this.instanceId,
@@ -150,7 +155,10 @@ export class MonitoringEngine {
       // Intervals are read each time, so a SIGHUP reload changes them without a restart.
       const e = () => this.config.engine
       const s = (this.scheduler = new LoopScheduler((loop, error) => this.fail(error, loop)))
-      s.every('changes', () => sync.poll(), () => e().poll_ms)
+      // The detector and the follower on loops of their own: a burst of events to apply never
+      // holds up the detection of the next raw SQL change.
+      s.every('changes', () => sync.detect(), () => e().poll_ms)
+      s.every('follow', () => sync.follow(), () => e().poll_ms)
       s.every('market', () => trading.tick(), () => e().tick_ms)
       if (this.relay) s.every('relay', () => this.relayOutbox(), () => e().relay_ms)
       s.every('heartbeat', () => heartbeat.beat(), () => e().heartbeat_ms, e().heartbeat_ms)

@@ -23,10 +23,10 @@ export interface StateSyncOptions {
 
 /**
  * Keeps the in-memory monitors (MonitorState) in step with the database. `load()` reads the active
- * users, their running strategies and open orders (three queries whatever the size); `poll()` turns
- * raw SQL changes into events (ChangeDetector) and then follows the events outbox — every change from
- * the CLI, the API, raw SQL or this engine — and applies each batch: the events say what changed,
- * the current rows (three queries a batch) say what is.
+ * users, their running strategies and open orders (three queries whatever the size); `detect()`
+ * turns raw SQL changes into events (ChangeDetector); `follow()` follows the events outbox — every
+ * change from the CLI, the API, raw SQL or this engine — and applies each batch: the events say what
+ * changed, the current rows (three queries a batch) say what is.
  */
 export class StateSync {
   private readonly detector: ChangeDetector
@@ -66,9 +66,22 @@ export class StateSync {
     this.lastScanAt = new Date()
   }
 
-  /** Raw SQL changes become events; then every new event is applied, batch by batch. */
+  /** Raw SQL changes become events, and then every new event is applied: one step of each. */
   async poll(): Promise<void> {
+    await this.detect()
+    await this.follow()
+  }
+
+  /**
+   * Raw SQL changes become events. On its own loop in the engine: a quick indexed look when nothing
+   * changed, so it can run every few milliseconds without waiting for the follower's batches.
+   */
+  async detect(): Promise<void> {
     await this.detector.poll()
+  }
+
+  /** Every new event in the outbox applied to the monitors, batch by batch, then delivered. */
+  async follow(): Promise<void> {
     for (;;) {
       const events = await this.follower.next(this.options.batchSize ?? 5000)
       if (events.length === 0) {
