@@ -2,7 +2,7 @@ import {userInfo} from 'node:os'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 import {classifyFailure, environments, ExitCode, isConnectionFailure, isOrdermonError, loadConfig, openEngine, OrdermonError, type Actor, type Engine, type LoadedConfig, type OpenEngineOptions} from '../engine/index.js'
-import {spinner, type Spinner} from './spinner.js'
+import type {Spinner} from './spinner.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -76,6 +76,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Runs `work`, with a spinner on a terminal from its first progress line until it ends (none with --json). */
   protected async withSpinner<T>(work: (onProgress: (text: string) => void) => Promise<T>): Promise<T> {
     if (this.jsonEnabled()) return work(() => {})
+    // Loaded here: only the commands that wait on the engine draw one.
+    const {spinner} = await import('./spinner.js')
     let spin: Spinner | undefined
     try {
       return await work((text) => (spin ? spin.update(text) : (spin = spinner(text))))

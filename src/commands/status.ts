@@ -13,7 +13,7 @@ export default class Status extends BaseCommand<typeof Status> {
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
 
   async run(): Promise<{running: boolean; state?: EngineState}> {
-    const {running, state} = engineStatus(this.config_().paths.home)
+    const {running, state} = await engineStatus(this.config_().paths.home)
     if (!running || !state) {
       this.log(`Engine: not running${state ? ` (last: ${state.status} at ${state.updated_at})` : ''}.`)
       return {running: false}

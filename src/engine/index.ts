@@ -7,7 +7,8 @@
  * - daemon control: startDaemon, stopDaemon, engineStatus, runEngine (the engine in this process);
  * - the live feed: EventFeed;
  * - the values flags and renderers need: statuses, permissions, errors and exit codes.
- * Importing it does no heavy work: the runtime, Redis and the host probe load only when used.
+ * Importing it does little: every command loads it, so what only some commands need (health checks,
+ * the live feed, seed data, the runtime, Redis, the host probe) is imported when first used.
  */
 import {loadConfig, type LoadedConfig} from './config/index.js'
 import type {Actor} from './domain/context.js'
@@ -15,8 +16,13 @@ import type {OrderService} from './domain/orders/service.js'
 import type {StrategyService} from './domain/strategies/service.js'
 import type {UserService} from './domain/users/service.js'
 import {openHandle, type OpenEngineOptions} from './handle.js'
-import {cleanupLogs as cleanupLogFiles, type CleanupResult} from './logging/retention.js'
+import type {EventFeed} from './feed/event-feed.js'
+import type {DaemonSettings, EngineStatus, ProgressText, StartResult, StopResult} from './daemon/control.js'
+import type {RunEngineOptions, RunningEngine} from './daemon/foreground.js'
+import type {EngineState} from './daemon/pidfile.js'
+import type {CleanupResult} from './logging/retention.js'
 import type {DbClient} from './store/dialect.js'
+import type {Health} from './system/health.js'
 import {SchemaService} from './system/schema.js'
 
 /** One open database and the services over it; close() when done. */
@@ -44,32 +50,77 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Engin
   }
 }
 
-/** Deletes dated log files older than `days` (default logging.retention_days) under the log directory. */
-export function cleanupLogs(loaded: LoadedConfig, options: {days?: number; dryRun?: boolean} = {}): CleanupResult {
-  return cleanupLogFiles(loaded.paths.logDir, {days: options.days ?? loaded.config.logging.retention_days, dryRun: options.dryRun})
+/** Checks database, schema, Redis, engine heartbeat, logs, disk and permissions; never throws. */
+export async function checkHealth(loaded: LoadedConfig, options: {counts?: boolean} = {}): Promise<Health> {
+  return (await import('./system/health.js')).checkHealth(loaded, options)
 }
+
+/** A live feed of events and engine vital signs on this configuration (open() it, then follow()). */
+export async function openEventFeed(loaded: LoadedConfig): Promise<EventFeed> {
+  const {EventFeed} = await import('./feed/event-feed.js')
+  return new EventFeed(loaded)
+}
+
+/** Deletes dated log files older than `days` (default logging.retention_days) under the log directory. */
+export async function cleanupLogs(loaded: LoadedConfig, options: {days?: number; dryRun?: boolean} = {}): Promise<CleanupResult> {
+  const {cleanupLogs: cleanup} = await import('./logging/retention.js')
+  return cleanup(loaded.paths.logDir, {days: options.days ?? loaded.config.logging.retention_days, dryRun: options.dryRun})
+}
+
+/** A strategy configuration file (the manual's strategy_config.json), with line and column for bad JSON. */
+export async function readStrategyConfig(path: string): Promise<Record<string, unknown>> {
+  return (await import('./domain/strategies/config-file.js')).readJsonConfig(path)
+}
+
+// Daemon control. Each loads its module when called: most commands never start or stop an engine.
+
+/** Is this home's engine running? Only a pid verified as its engine counts; a stale pidfile is removed. */
+export async function engineStatus(home: string): Promise<EngineStatus> {
+  return (await import('./daemon/control.js')).engineStatus(home)
+}
+
+/** Starts a detached engine (`start --daemon`) and waits until it reports running. */
+export async function startDaemon(options: {loaded: LoadedConfig; settings: DaemonSettings; timeoutS: number; onProgress?: ProgressText}): Promise<StartResult> {
+  return (await import('./daemon/control.js')).startDaemon(options)
+}
+
+/** SIGTERM to this home's (verified) engine, SIGKILL after timeoutS. */
+export async function stopDaemon(home: string, timeoutS: number, options: {onProgress?: ProgressText} = {}): Promise<StopResult> {
+  return (await import('./daemon/control.js')).stopDaemon(home, timeoutS, options)
+}
+
+/** The engine in this process until SIGINT/SIGTERM (`ordermon start`, and the daemon's child). */
+export async function runEngine(options: RunEngineOptions): Promise<EngineState> {
+  return (await import('./daemon/foreground.js')).runEngine(options)
+}
+
+/** An engine in this process, driven by the caller (the demo). */
+export async function startEngineHere(options: {loaded: LoadedConfig; version: string}): Promise<RunningEngine> {
+  return (await import('./daemon/foreground.js')).startEngineHere(options)
+}
+
+/** True in the process that `start --daemon` spawned (see daemonEnv). */
+export const isDaemonChild = () => process.env.ORDERMON_DAEMON_CHILD === '1'
 
 export type {Actor, OpenEngineOptions, CleanupResult}
 export {loadConfig, type LoadedConfig}
 export {describeConfig, type ConfigEntry} from './config/index.js'
 export {environments} from './config/schema.js'
-export {checkHealth, type Check, type Health} from './system/health.js'
+export type {Check, Health} from './system/health.js'
 export type {SchemaService} from './system/schema.js'
 export {ExitCode, OrdermonError, classifyFailure, isConnectionFailure, isOrdermonError, type ErrorKind} from './errors.js'
 
 export * from './domain/statuses.js'
 export {permissionNames} from './domain/users/rules.js'
-export {readJsonConfig} from './domain/strategies/config-file.js'
 export type {UserRef, UserDetails, UserList, DeleteResult} from './domain/users/service.js'
 export type {Performance, StrategyList} from './domain/strategies/service.js'
 export type {OrderList, OrderDetails, CreateOrderResult, BatchResult, BatchProgress} from './domain/orders/service.js'
 export type {SampleDataResult} from './domain/seed/sample-data.js'
 export type {MigrationStatus, User, LoginRecord, AuditRecord, Strategy, Order, OrderLog, Fill} from './store/index.js'
 
-export {engineStatus, startDaemon, stopDaemon, isDaemonChild, type DaemonSettings, type EngineStatus, type StartResult, type StopResult} from './daemon/control.js'
-export {runEngine, startEngineHere, type RunningEngine} from './daemon/foreground.js'
-export type {EngineState} from './daemon/pidfile.js'
+export type {DaemonSettings, EngineStatus, EngineState, RunEngineOptions, RunningEngine, StartResult, StopResult}
 
-export {EventFeed, ENGINE_CHECK_MS, POLL_MS, HISTORY_MS, type Connection, type EngineLiveness, type FeedSnapshot, type FeedStatus} from './feed/event-feed.js'
+export type {EventFeed, EngineLiveness, FeedSnapshot} from './feed/event-feed.js'
+export {ENGINE_CHECK_MS, HISTORY_MS, initialFeedStatus, POLL_MS, type Connection, type FeedStatus} from './feed/status.js'
 export type {EventMessage} from './bus/channels.js'
 export type {MetricsSnapshot} from './metrics/snapshot.js'

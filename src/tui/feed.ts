@@ -1,5 +1,5 @@
 import {EventEmitter} from 'node:events'
-import {EventFeed, isOpenOrder, type EngineLiveness, type EventMessage, type FeedStatus, type LoadedConfig, type OrderLog} from '../engine/index.js'
+import {initialFeedStatus, isOpenOrder, openEventFeed, type EngineLiveness, type EventFeed, type EventMessage, type FeedStatus, type LoadedConfig, type OrderLog} from '../engine/index.js'
 import {applyEvent, describe, emptyModel, type PanelModel} from './model.js'
 
 export {ENGINE_CHECK_MS, POLL_MS, type Connection, type FeedStatus} from '../engine/index.js'
@@ -11,19 +11,21 @@ export {ENGINE_CHECK_MS, POLL_MS, type Connection, type FeedStatus} from '../eng
  */
 export class LiveFeed extends EventEmitter {
   readonly model: PanelModel = emptyModel()
-  private readonly feed: EventFeed
+  private feed?: EventFeed
+  private readonly initial: FeedStatus
 
-  constructor(loaded: LoadedConfig) {
+  constructor(private readonly loaded: LoadedConfig) {
     super()
-    this.feed = new EventFeed(loaded)
+    this.initial = initialFeedStatus(loaded)
   }
 
   get status(): FeedStatus {
-    return this.feed.status
+    return this.feed?.status ?? this.initial
   }
 
   async start(): Promise<void> {
-    const snap = await this.feed.open()
+    const feed = (this.feed = await openEventFeed(this.loaded))
+    const snap = await feed.open()
     const m = this.model
     for (const u of snap.users) m.users.set(u.user_id, {user_id: u.user_id, username: u.username, name: u.name, type: u.type, status: u.status})
     for (const s of snap.strategies) m.strategies.set(s.strategy_id, {strategy_id: s.strategy_id, name: s.name, type: s.type, user_id: s.user_id, status: s.status})
@@ -35,23 +37,23 @@ export class LiveFeed extends EventEmitter {
     for (const sample of snap.metrics) applyEvent(m, sample)
     m.activity = snap.recent.map((e) => ({id: e.id, at: e.created_at, type: e.type, text: describe(e, m), source: e.source}))
     m.events = 0
-    this.feed.on('events', (events: EventMessage[]) => {
+    feed.on('events', (events: EventMessage[]) => {
       for (const e of events) applyEvent(m, e)
       this.emit('change')
     })
-    this.feed.on('status', () => this.emit('status', this.status))
-    this.feed.on('engine', (engine: EngineLiveness) => {
+    feed.on('status', () => this.emit('status', this.status))
+    feed.on('engine', (engine: EngineLiveness) => {
       m.engine = engine
       this.emit('change')
     })
-    await this.feed.follow()
+    await feed.follow()
   }
 
-  orderHistory(orderId: string): Promise<OrderLog[]> {
-    return this.feed.orderHistory(orderId)
+  async orderHistory(orderId: string): Promise<OrderLog[]> {
+    return this.feed ? this.feed.orderHistory(orderId) : []
   }
 
-  stop(): Promise<void> {
-    return this.feed.stop()
+  async stop(): Promise<void> {
+    await this.feed?.stop()
   }
 }

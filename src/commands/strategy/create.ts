@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {strategyRecord} from '../../cli/views/strategies.js'
-import {readJsonConfig, strategyTypes, type Strategy} from '../../engine/index.js'
+import {readStrategyConfig, strategyTypes, type Strategy} from '../../engine/index.js'
 
 export default class StrategyCreate extends BaseCommand<typeof StrategyCreate> {
   static override summary = 'Create a strategy from a JSON configuration and/or flags (created stopped).'
@@ -21,7 +21,7 @@ export default class StrategyCreate extends BaseCommand<typeof StrategyCreate> {
 
   async run(): Promise<Strategy> {
     const f = this.flags
-    const config = f.config ? readJsonConfig(f.config) : undefined
+    const config = f.config ? await readStrategyConfig(f.config) : undefined
     const engine = await this.engine()
     const strategy = await engine.strategies.create({config, name: f.name, type: f.type, user_id: f['user-id']}, this.actor())
     this.log(success(`Created strategy ${strategy.strategy_id} (${strategy.name}); start it with \`ordermon strategy start --strategy-id ${strategy.strategy_id}\`.`))

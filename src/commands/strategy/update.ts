@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {success} from '../../cli/output.js'
 import {strategyRecord} from '../../cli/views/strategies.js'
-import {readJsonConfig, type Strategy} from '../../engine/index.js'
+import {readStrategyConfig, type Strategy} from '../../engine/index.js'
 
 export default class StrategyUpdate extends BaseCommand<typeof StrategyUpdate> {
   static override summary = "Replace a strategy's name, parameters, risk management or schedule from a JSON file."
@@ -14,7 +14,7 @@ export default class StrategyUpdate extends BaseCommand<typeof StrategyUpdate> {
   }
 
   async run(): Promise<{strategy: Strategy; changed: string[]}> {
-    const config = readJsonConfig(this.flags.config)
+    const config = await readStrategyConfig(this.flags.config)
     const engine = await this.engine()
     const r = await engine.strategies.update(this.flags['strategy-id'], config, this.actor())
     this.log(r.changed.length ? success(`Updated ${r.strategy.strategy_id}: ${r.changed.join(', ')}.`) : `Nothing changed for ${r.strategy.strategy_id}.`)

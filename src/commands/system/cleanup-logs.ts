@@ -15,7 +15,7 @@ Crontab: 15 3 * * * cd /srv/ordermon && npx ordermon system cleanup-logs --days 
 
   async run(): Promise<CleanupResult> {
     const loaded = this.config_()
-    const r = cleanupLogs(loaded, {days: this.flags.days, dryRun: this.flags['dry-run']})
+    const r = await cleanupLogs(loaded, {days: this.flags.days, dryRun: this.flags['dry-run']})
     if (this.flags['dry-run']) {
       for (const f of r.deleted) this.log(f)
       this.logToStderr(`${r.deleted.length} file(s), ${r.bytes_freed} bytes would be deleted (keeping ${r.cutoff} and later).`)

@@ -46,6 +46,7 @@ const settingVars: Record<keyof DaemonSettings, string> = {
  * Process variables beat .env files in loadConfig, as the flags did, and these replace any inherited ones.
  */
 export function daemonEnv(settings: DaemonSettings, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // Marks the child as the daemon (isDaemonChild in the front door): it runs quietly.
   const env: NodeJS.ProcessEnv = {...base, ORDERMON_DAEMON_CHILD: '1'}
   for (const [name, variable] of Object.entries(settingVars)) {
     const value = settings[name as keyof DaemonSettings]
@@ -53,9 +54,6 @@ export function daemonEnv(settings: DaemonSettings, base: NodeJS.ProcessEnv = pr
   }
   return env
 }
-
-/** True in the process `start --daemon` spawned. */
-export const isDaemonChild = () => process.env.ORDERMON_DAEMON_CHILD === '1'
 
 export interface EngineStatus {
   running: boolean

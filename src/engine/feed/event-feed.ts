@@ -3,21 +3,13 @@ import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import {channels, toMessage, type EventMessage} from '../bus/channels.js'
 import {OutboxCursor} from '../bus/outbox-cursor.js'
-import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../bus/redis.js'
+import {connectRedis, type RedisClient} from '../bus/redis.js'
 import type {LoadedConfig} from '../config/index.js'
 import {engineStatus} from '../daemon/control.js'
 import {openHandle, type EngineHandle} from '../handle.js'
 import {METRIC_NAMES, metricsMessage, snapshotsFromPoints, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {Order, OrderLog, Strategy, User} from '../store/index.js'
-
-export type Connection = 'connecting' | 'live' | 'reconnecting'
-
-export interface FeedStatus {
-  connection: Connection
-  source: 'redis' | 'database'
-  target: string
-  error?: string
-}
+import {ENGINE_CHECK_MS, HISTORY_MS, initialFeedStatus, POLL_MS, type Connection, type FeedStatus} from './status.js'
 
 /** The engine as a watcher sees it: from engine.json on this machine, or its heartbeat row. */
 export interface EngineLiveness {
@@ -39,11 +31,6 @@ export interface FeedSnapshot {
   metrics: EventMessage[]
 }
 
-/** How often the embedded feed reads the outbox, and how often the engine's vital signs are read. */
-export const POLL_MS = 250
-export const ENGINE_CHECK_MS = 1000
-/** Metric history loaded at start: the trend lines' worth. */
-export const HISTORY_MS = 10 * 60_000
 /** Rows loaded at start. */
 const SNAPSHOT_LIMITS = {users: 5000, strategies: 5000, orders: 2000, events: 50}
 
@@ -69,8 +56,7 @@ export class EventFeed extends EventEmitter {
 
   constructor(private readonly loaded: LoadedConfig) {
     super()
-    const redis = redisConfigured(loaded.config)
-    this.status = {connection: 'connecting', source: redis ? 'redis' : 'database', target: redis ? describeRedis(loaded.config) : loaded.paths.sqliteFile ?? 'database'}
+    this.status = initialFeedStatus(loaded)
   }
 
   /** Opens the database and reads the state to start from. */

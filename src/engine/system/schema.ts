@@ -1,7 +1,6 @@
 import type {OrdermonConfig} from '../config/index.js'
 import type {Actor} from '../domain/context.js'
-import {seedDemo} from '../domain/seed/demo.js'
-import {loadSampleData, type SampleDataOptions, type SampleDataResult} from '../domain/seed/sample-data.js'
+import type {SampleDataOptions, SampleDataResult} from '../domain/seed/sample-data.js'
 import {migrateLatest, migrationStatus, rollback, type MigrationStatus, type Store} from '../store/index.js'
 
 /**
@@ -26,12 +25,13 @@ export class SchemaService {
   }
 
   /** The sample desk (users, strategies, orders in every status), loaded once. */
-  seedSample(actor: Actor, options: SampleDataOptions = {}): Promise<SampleDataResult> {
-    return loadSampleData(this.deps, actor, options)
+  async seedSample(actor: Actor, options: SampleDataOptions = {}): Promise<SampleDataResult> {
+    // Seed data loads only for the commands that seed.
+    return (await import('../domain/seed/sample-data.js')).loadSampleData(this.deps, actor, options)
   }
 
   /** The demo's data: the sample desk plus strategies that trade within seconds. */
-  seedDemo(actor: Actor): Promise<void> {
-    return seedDemo(this.deps, actor)
+  async seedDemo(actor: Actor): Promise<void> {
+    return (await import('../domain/seed/demo.js')).seedDemo(this.deps, actor)
   }
 }
