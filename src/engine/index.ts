@@ -6,6 +6,8 @@
  * - system: checkHealth, describeConfig, cleanupLogs (no database needed);
  * - daemon control: startDaemon, stopDaemon, engineStatus, runEngine (the engine in this process);
  * - the live feed: EventFeed;
+ * - alerts: engine.alerts (lists, acknowledgement), checkAlertsOnce and openAlertWatch (the watcher
+ *   rules, from a process other than the engine), systemStatus (the manual's status shape);
  * - the values flags and renderers need: statuses, permissions, errors and exit codes.
  * Importing it does little: every command loads it, so what only some commands need (health checks,
  * the live feed, seed data, the runtime, Redis, the host probe) is imported when first used.
@@ -24,6 +26,9 @@ import type {CleanupResult} from './logging/retention.js'
 import type {DbClient} from './store/dialect.js'
 import type {Health} from './system/health.js'
 import {SchemaService} from './system/schema.js'
+import {AlertQueries} from './alerts/queries.js'
+import type {AlertCheck, AlertWatch} from './alerts/watch.js'
+import type {SystemStatus} from './system/status.js'
 
 /** One open database and the services over it; close() when done. */
 export interface Engine {
@@ -34,6 +39,8 @@ export interface Engine {
   strategies: StrategyService
   orders: OrderService
   schema: SchemaService
+  /** Alerts raised by the rules, their notifications, acknowledgement. */
+  alerts: AlertQueries
   close(): Promise<void>
 }
 
@@ -46,6 +53,7 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Engin
     strategies: h.strategies,
     orders: h.orders,
     schema: new SchemaService({store: h.store, config: h.loaded.config}),
+    alerts: new AlertQueries(h.store),
     close: h.close,
   }
 }
@@ -53,6 +61,22 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Engin
 /** Checks database, schema, Redis, engine heartbeat, logs, disk and permissions; never throws. */
 export async function checkHealth(loaded: LoadedConfig, options: {counts?: boolean} = {}): Promise<Health> {
   return (await import('./system/health.js')).checkHealth(loaded, options)
+}
+
+/** The manual's system status: system_status, uptime, performance, business_metrics (and the checks). */
+export async function systemStatus(loaded: LoadedConfig): Promise<SystemStatus> {
+  return (await import('./system/status.js')).systemStatus(loaded)
+}
+
+/** One check of the watcher rules (the dead-man rule among them), notifications sent: `system check-alerts`. */
+export async function checkAlertsOnce(options: {loaded: LoadedConfig; version: string}): Promise<AlertCheck> {
+  return (await import('./alerts/watch.js')).checkAlertsOnce(options)
+}
+
+/** A watcher that checks the watcher rules when asked (`monitor alerts --watch`); close() when done. */
+export async function openAlertWatch(options: {loaded: LoadedConfig; version: string}): Promise<AlertWatch> {
+  const {AlertWatch} = await import('./alerts/watch.js')
+  return AlertWatch.open(options)
 }
 
 /** A live feed of events and engine vital signs on this configuration (open() it, then follow()). */
@@ -124,3 +148,22 @@ export type {EventFeed, EngineLiveness, FeedSnapshot} from './feed/event-feed.js
 export {ENGINE_CHECK_MS, HISTORY_MS, initialFeedStatus, POLL_MS, type Connection, type FeedStatus} from './feed/status.js'
 export type {EventMessage} from './bus/channels.js'
 export type {MetricsSnapshot} from './metrics/snapshot.js'
+export type {SystemStatus} from './system/status.js'
+export type {AlertCheck, AlertWatch} from './alerts/watch.js'
+export {alertStatuses, alertLevelNames, type AlertList, type AlertListOptions, type AlertWithNotifications, type AlertQueries} from './alerts/queries.js'
+export type {AlertRecord, AlertStatus, NotificationRecord} from './store/index.js'
+
+// performance report (metric history)
+import type {PerformanceReportOptions} from './reports/performance-service.js'
+import type {PerformanceReport} from './reports/performance.js'
+
+/**
+ * `monitor performance-report`: TPS, latency, orders, fills, volume, error rate, CPU and memory per
+ * UTC day from start_date through end_date (at most 366 days), and over the whole period; with
+ * `output`, also written to that file as JSON (atomically). Opens and closes its own connection.
+ */
+export async function performanceReportFor(loaded: LoadedConfig, options: PerformanceReportOptions): Promise<PerformanceReport> {
+  return (await import('./reports/performance-service.js')).runPerformanceReport(loaded, options)
+}
+export type {PerformanceReportOptions} from './reports/performance-service.js'
+export type {PerformanceReport, PerformanceFigures, DailyPerformance} from './reports/performance.js'

@@ -57,11 +57,12 @@ export const orderTable: TableSpec<OrderRow> = {
 
 export const alertTable: TableSpec<AlertRow> = {
   rows: (m) => m.alerts,
-  key: (a) => String(a.id),
+  key: (a) => a.key,
   columns: [
     {header: 'Time', width: 9, get: (a) => a.at.slice(11, 19)},
     {header: 'Level', width: 8, get: (a) => a.level},
     {header: 'Type', width: 10, get: (a) => a.category},
     {header: 'Message', width: 40, get: (a) => a.message},
+    {header: 'Status', width: 12, get: (a) => a.status},
   ],
 }

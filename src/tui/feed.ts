@@ -35,6 +35,7 @@ export class LiveFeed extends EventEmitter {
     }
     // History in order, so the trends and the activity feed read as if we had been watching.
     for (const sample of snap.metrics) applyEvent(m, sample)
+    for (const alert of snap.alerts) applyEvent(m, alert)
     m.activity = snap.recent.map((e) => ({id: e.id, at: e.created_at, type: e.type, text: describe(e, m), source: e.source}))
     m.events = 0
     feed.on('events', (events: EventMessage[]) => {

@@ -38,10 +38,13 @@ export interface ActivityItem {
 
 export interface AlertRow {
   id: number
+  /** The alert's own id (events of one alert share it). */
+  key: string
   at: string
   level: string
   category: string
   message: string
+  status: string
 }
 
 export type EngineStatus = 'running' | 'degraded' | 'down' | 'unknown'
@@ -154,12 +157,28 @@ export function applyEvent(model: PanelModel, e: EventMessage): void {
       if (model.closed > MAX_CLOSED + 100) trimClosed(model)
     }
   } else if (e.entity_type === 'alert') {
-    model.alerts.unshift({id: e.id, at: e.created_at, level: String(p.level ?? 'info'), category: String(p.category ?? 'system'), message: String(p.message ?? e.type)})
-    model.alerts.length = Math.min(model.alerts.length, 50)
+    applyAlert(model, e)
   }
   model.activity.unshift({id: e.id, at: e.created_at, type: e.type, text: describe(e, model), source: e.source})
   if (model.activity.length > MAX_ACTIVITY) model.activity.length = MAX_ACTIVITY
 }
+
+/**
+ * The open alerts, newest first: raised, repeated and acknowledged events of one alert update its
+ * row (an acknowledged one stays until resolved); resolution removes it. At most MAX_ALERTS.
+ */
+function applyAlert(model: PanelModel, e: EventMessage): void {
+  const p = e.payload
+  const key = e.entity_id
+  const i = model.alerts.findIndex((a) => a.key === key)
+  const previous = i >= 0 ? model.alerts.splice(i, 1)[0] : undefined
+  if (e.type === 'alert.resolved') return
+  const status = e.type === 'alert.acknowledged' ? 'acknowledged' : (previous?.status ?? 'active')
+  model.alerts.unshift({id: e.id, key, at: previous?.at ?? e.created_at, level: String(p.level ?? 'info'), category: String(p.category ?? 'system'), message: String(p.message ?? e.type), status})
+  if (model.alerts.length > MAX_ALERTS) model.alerts.length = MAX_ALERTS
+}
+
+export const MAX_ALERTS = 50
 
 /** Keeps every open order and only the newest MAX_CLOSED finished ones (Map order = update order). */
 export function trimClosed(model: PanelModel): void {

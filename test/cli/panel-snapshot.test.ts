@@ -17,7 +17,7 @@ const snap: PanelSnapshot = {
   strategies: {},
   orders: {pending: 2, filled: 5},
   recent_activity: [{id: 9, at: '2026-11-21T10:01:00.000Z', type: 'order.filled', text: 'ORD000009 filled', source: 'engine'}],
-  alerts: [{id: 1, at: '2026-11-21T10:00:00.000Z', level: 'warning', category: 'system', message: 'cpu above 80%'}],
+  alerts: [{id: 1, key: '1', at: '2026-11-21T10:00:00.000Z', level: 'warning', category: 'system', message: 'cpu above 80%', status: 'active'}],
 }
 
 const saved = process.env.ORDERMON_OUTPUT

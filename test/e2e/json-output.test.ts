@@ -68,8 +68,13 @@ const cases: Array<[string, Case]> = [
   ['order:cancel-batch', {args: (c) => ['order', 'cancel-batch', '--user-id', c.users.trader002!, '--yes']}],
   ['user:delete', {args: () => ['user', 'delete', '--username', 'jsonuser1', '--yes', '--force']}],
   ['monitor:real-time', {args: () => ['monitor', 'real-time', '--once']}],
+  ['monitor:alerts', {args: () => ['monitor', 'alerts', '--last-hours', '24']}],
+  ['monitor:alerts:ack', {args: () => ['monitor', 'alerts', 'ack', '--id', '999999'], exit: 4}],
+  ['monitor:performance-report', {args: () => ['monitor', 'performance-report', '--start-date', '2026-01-01', '--end-date', '2026-01-31']}],
   ['start', {args: () => ['start', '--daemon'], timeoutMs: 60_000}],
   ['status', {args: () => ['status']}],
+  // The engine runs: the watcher rules (engine_dead) do not fire, exit 0.
+  ['system:check-alerts', {args: () => ['system', 'check-alerts']}],
   ['system:status', {args: () => ['system', 'status']}],
   // Redis is not configured here, the engine runs: every check passes.
   ['system:health-check', {args: () => ['system', 'health-check']}],

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {OrdermonError} from '../../src/engine/errors.js'
+import {refusal} from '../helpers/suite.js'
 import {AlertEvaluator, type AlertTransition} from '../../src/engine/domain/alerts/evaluator.js'
 import {ConditionSyntaxError, parseCondition, type Inputs} from '../../src/engine/domain/alerts/expression.js'
 import {ALERT_INPUT_NAMES, ALERT_INPUT_TYPES, ALERT_INPUTS, describeInput, WATCHER_INPUTS} from '../../src/engine/domain/alerts/inputs.js'
@@ -22,18 +22,6 @@ function syntaxError(source: string, known = true): ConditionSyntaxError {
   throw new Error(`expected ${JSON.stringify(source)} to be refused`)
 }
 
-/** Runs `fn` and returns the message of the one-line invalid-input error it must throw. */
-function refusal(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(OrdermonError)
-    expect((error as OrdermonError).kind).toBe('invalidInput')
-    expect((error as OrdermonError).message).not.toMatch(/\n/)
-    return (error as OrdermonError).message
-  }
-  throw new Error('expected an invalid-input error')
-}
 
 describe('parseCondition: meaning', () => {
   it('compares with every operator, `=` being `==`', () => {

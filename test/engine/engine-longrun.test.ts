@@ -138,8 +138,8 @@ describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind)
       await sleep(100)
       handles.push(engine.loopHandles)
     }
-    // changes, follow, market, heartbeat, metrics, housekeeping (no relay without Redis).
-    expect(Math.max(...handles)).toBeLessThanOrEqual(6)
+    // changes, follow, market, heartbeat, metrics, notify, housekeeping (no relay without Redis).
+    expect(Math.max(...handles)).toBeLessThanOrEqual(7)
     expect(engine.status().transitions_total + engine.status().events_total).toBeGreaterThan(0)
     // What the demo's dashboard shows while orders fill: real TPS and latency, not 0.0 and "-".
     const live = await until('metrics that show trading', () => {

@@ -158,8 +158,8 @@ describe.each(backendKinds)('MonitoringEngine wiring on %s', (kind: BackendKind)
     const engine = await startEngine()
     await until('the first heartbeat', async () => (await ctx.engine.store.instances.find(engine.instanceId))?.status === 'running')
     expect(engine.loopHandles).toBeGreaterThan(0)
-    // One per loop at most: changes, follow, market, heartbeat, metrics, housekeeping.
-    expect(engine.loopHandles).toBeLessThanOrEqual(6)
+    // One per loop at most: changes, follow, market, heartbeat, metrics, notify, housekeeping.
+    expect(engine.loopHandles).toBeLessThanOrEqual(7)
     // The measure below sees the engine's timers while it runs.
     expect(timeouts()).toBeGreaterThan(before)
     expect((await ctx.engine.store.instances.live(60_000)).map((i) => i.instance_id)).toContain(engine.instanceId)

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {OrdermonError} from '../../src/engine/errors.js'
+import {refusal} from '../helpers/suite.js'
 import {daysInMonth, endOfDay, isoWeeksInYear, parseClock, parseDate, parseDay, parseIsoWeek, parseMonth, parseSince} from '../../src/engine/domain/time.js'
 
 /** Pure date, time and period parsing: real calendar values only, never a silent rollover. */
@@ -7,18 +7,6 @@ import {daysInMonth, endOfDay, isoWeeksInYear, parseClock, parseDate, parseDay, 
 const iso = (d: Date | undefined) => d?.toISOString()
 const range = (p: {start: Date; end: Date}) => [p.start.toISOString(), p.end.toISOString()]
 
-/** Runs `fn` and returns the message of the invalid-input error it must throw. */
-function refusal(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(OrdermonError)
-    expect((error as OrdermonError).kind).toBe('invalidInput')
-    expect((error as OrdermonError).message).not.toMatch(/\n/)
-    return (error as OrdermonError).message
-  }
-  throw new Error('expected an invalid-input error')
-}
 
 describe('calendar', () => {
   it('knows leap years and month lengths', () => {

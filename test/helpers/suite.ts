@@ -41,3 +41,16 @@ export async function expectKind(promise: Promise<unknown>, kind: ErrorKind, mes
   if (message !== undefined) expect(e.message).toMatch(message)
   return e
 }
+
+/** Runs `fn` and returns the message of the one-line invalid-input error it must throw. */
+export function refusal(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(OrdermonError)
+    expect((error as OrdermonError).kind).toBe('invalidInput')
+    expect((error as OrdermonError).message).not.toMatch(/\n/)
+    return (error as OrdermonError).message
+  }
+  throw new Error('expected an invalid-input error')
+}

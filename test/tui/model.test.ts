@@ -214,6 +214,25 @@ describe('applyEvent: system.metrics and alerts', () => {
     expect(m.alerts).toHaveLength(50)
     expect(m.alerts[0]!.message).toBe('alert 79')
   })
+
+  it('one row per alert: repeated and acknowledged update it, resolved removes it', () => {
+    const m = emptyModel()
+    const alert = (type: string, id: string, extra: Record<string, unknown> = {}) =>
+      applyEvent(m, event(type, id, {level: 'critical', category: 'database', message: `db down (${id})`, ...extra}, {entity_type: 'alert', source: 'engine'}))
+    alert('alert.raised', '7')
+    alert('alert.raised', '8')
+    alert('alert.repeated', '7', {message: 'db still down'})
+    expect(m.alerts.map((a) => [a.key, a.status, a.message])).toEqual([['7', 'active', 'db still down'], ['8', 'active', 'db down (8)']])
+    alert('alert.acknowledged', '8')
+    expect(m.alerts.find((a) => a.key === '8')).toMatchObject({status: 'acknowledged'})
+    alert('alert.repeated', '8')
+    expect(m.alerts.find((a) => a.key === '8')).toMatchObject({status: 'acknowledged'})
+    alert('alert.resolved', '7')
+    expect(m.alerts.map((a) => a.key)).toEqual(['8'])
+    // A resolution of an alert the panel never saw changes nothing.
+    alert('alert.resolved', '99')
+    expect(m.alerts.map((a) => a.key)).toEqual(['8'])
+  })
 })
 
 describe('bounds', () => {

@@ -40,6 +40,8 @@ export class OutboxRelay {
   private mode: 'script' | 'commands'
   private scriptSha?: string
   published = 0
+  /** Commit-to-publish age of the newest event of the last batch (0 once caught up), for metrics. */
+  private lastLagMs: number | null = null
 
   constructor(store: Store, private readonly redis: RedisClient, private readonly options: RelayOptions) {
     this.cursor = new OutboxCursor(store, {name: options.name, gapTimeoutMs: options.gapTimeoutMs})
@@ -57,6 +59,7 @@ export class OutboxRelay {
     const events = await this.cursor.next(this.options.batchSize ?? 2000)
     if (events.length === 0) {
       await this.cursor.commit()
+      this.lastLagMs = 0
       return 0
     }
     const prefix = this.options.channelPrefix
@@ -78,7 +81,12 @@ export class OutboxRelay {
     }
     await this.cursor.commit()
     this.published += events.length
+    this.lastLagMs = Math.max(0, Date.now() - Date.parse(events[events.length - 1]!.created_at))
     return events.length
+  }
+
+  lagMs(): number | null {
+    return this.lastLagMs
   }
 
   private async publish(all: string, entityChannels: string[], messages: string[]): Promise<void> {

@@ -24,6 +24,17 @@ export function redactUrl(url: string): string {
 export function redactValue(path: string, value: unknown): unknown {
   if (value === undefined || value === null || value === '') return value
   if (isSecretPath(path)) return REDACTED
+  // A webhook's path is often its credential (Slack, Teams, DingTalk): only the origin is shown.
+  if (path.endsWith('webhook.url') && typeof value === 'string') return redactWebhookUrl(value)
   if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return redactUrl(value)
   return value
+}
+
+export function redactWebhookUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}/${REDACTED}`
+  } catch {
+    return REDACTED
+  }
 }

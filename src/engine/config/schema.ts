@@ -80,7 +80,14 @@ export const configSchema = z
         scan_interval: num(0.01, 3600),
         /** Seconds between metric snapshots stored in `metrics` (sampled every engine.metrics_ms). */
         store_interval: num(1, 3600),
+        /** Raw samples are kept this long, then rolled up into one row per rollup_interval. */
+        raw_retention_hours: num(0.01, 87_600),
+        /** Seconds per rolled-up row (its mean and maximum) of metric history older than raw_retention_hours. */
+        rollup_interval: int(10, 86_400),
+        /** All metric history, raw and rolled up, is deleted after this many days. */
         metrics_retention_days: num(0.001, 3650),
+        /** The Prometheus endpoint: off unless enabled, and on the loopback interface unless told otherwise. */
+        prometheus: z.object({enabled: bool(), host: str(), port: int(1, 65535), path: z.string().regex(/^\/[A-Za-z0-9_./-]*$/, 'a path such as /metrics')}).strict(),
       })
       .strict(),
     engine: z
@@ -142,20 +149,43 @@ export const configSchema = z
             username: z.string().optional(),
             password: secret().optional(),
             from: z.string().optional(),
+            /** tls: TLS from the first byte (port 465); starttls: upgrade when offered; none: plain. */
+            tls: z.enum(['tls', 'starttls', 'none']).optional(),
+            timeout_ms: int(100, 600_000).optional(),
+            reject_unauthorized: bool().optional(),
           })
           .strict()
           .optional(),
         sms: z
-          .object({provider: z.string().optional(), access_key: secret().optional(), secret_key: secret().optional()})
+          .object({
+            provider: z.string().optional(),
+            access_key: secret().optional(),
+            secret_key: secret().optional(),
+            sign_name: z.string().optional(),
+            template_code: z.string().optional(),
+            endpoint: z.string().url().optional(),
+          })
           .strict()
           .optional(),
-        webhook: z.object({url: z.string().url().optional(), secret: secret().optional()}).strict().optional(),
+        webhook: z
+          .object({url: z.string().url().optional(), secret: secret().optional(), timeout_ms: int(100, 600_000).optional(), headers: z.record(z.string()).optional()})
+          .strict()
+          .optional(),
+        /** Who is told when a rule names no recipients (the default rules name none). */
+        recipients: z.array(z.union([z.string(), z.number()])).default([]),
+        /** Rules: checked in full (condition syntax, durations, levels) by domain/alerts/rules.ts when loaded. */
         alerts: z
           .array(
             z
               .object({
                 name: str(),
                 condition: str(),
+                level: z.string().optional(),
+                for: z.union([z.string(), z.number()]).optional(),
+                repeat: z.union([z.string(), z.number()]).optional(),
+                clear_for: z.union([z.string(), z.number()]).optional(),
+                message: z.string().optional(),
+                category: z.string().optional(),
                 recipients: z.array(z.union([z.string(), z.number()])).default([]),
                 channels: z.array(z.string()).optional(),
               })

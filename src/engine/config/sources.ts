@@ -13,7 +13,7 @@ export const configFiles: Record<string, Record<string, string>> = {
   'engine.yaml': {engine: 'engine'},
   'order.yaml': {order: 'order', validation: 'order.validation'},
   'strategy.yaml': {strategy: 'strategy', risk_management: 'strategy.risk_management'},
-  'notification.yaml': {email: 'notification.email', sms: 'notification.sms', webhook: 'notification.webhook', alerts: 'notification.alerts'},
+  'notification.yaml': {email: 'notification.email', sms: 'notification.sms', webhook: 'notification.webhook', recipients: 'notification.recipients', alerts: 'notification.alerts'},
 }
 
 const lower = (v: string) => v.trim().toLowerCase()

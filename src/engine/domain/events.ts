@@ -54,3 +54,11 @@ export const orderEvents = {
   /** A transition (order.filled, order.cancelled ...) or, with `modified`, a change of terms. */
   changed: (o: OrderRef, type: OrderStatus | 'modified', source: ChangeSource, payload: Payload) => event('order', o.order_id, o.user_id, `order.${type}`, source, payload),
 }
+
+type AlertRef = {id: number; rule: string; level: string; category: string; message: string; value: string | null}
+
+/** Alert lifecycle: raised once, repeated while it holds, acknowledged by an operator, resolved when it clears. */
+export const alertEvents = {
+  changed: (a: AlertRef, kind: 'raised' | 'repeated' | 'acknowledged' | 'resolved', source: ChangeSource, extra: Payload = {}) =>
+    event('alert', String(a.id), null, `alert.${kind}`, source, {alert_id: a.id, rule: a.rule, level: a.level, category: a.category, message: a.message, value: a.value, ...extra}),
+}

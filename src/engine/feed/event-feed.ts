@@ -9,6 +9,7 @@ import {engineStatus} from '../daemon/control.js'
 import {openHandle, type EngineHandle} from '../handle.js'
 import {METRIC_NAMES, metricsMessage, snapshotsFromPoints, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {Order, OrderLog, Strategy, User} from '../store/index.js'
+import {alertEvents} from '../domain/events.js'
 import {ENGINE_CHECK_MS, HISTORY_MS, initialFeedStatus, POLL_MS, type Connection, type FeedStatus} from './status.js'
 
 /** The engine as a watcher sees it: from engine.json on this machine, or its heartbeat row. */
@@ -29,6 +30,8 @@ export interface FeedSnapshot {
   recent: EventMessage[]
   /** Stored metric samples of the last HISTORY_MS, oldest first, as system.metrics messages. */
   metrics: EventMessage[]
+  /** Open alerts, oldest first, as the alert events that would have shown them. */
+  alerts: EventMessage[]
 }
 
 /** Rows loaded at start. */
@@ -63,14 +66,19 @@ export class EventFeed extends EventEmitter {
   async open(): Promise<FeedSnapshot> {
     this.handle = await openHandle({loaded: this.loaded})
     const store = this.handle.store
-    const [users, strategies, orders, recent, points] = await Promise.all([
+    const [users, strategies, orders, recent, points, open] = await Promise.all([
       store.users.list({limit: SNAPSHOT_LIMITS.users, offset: 0}),
       store.strategies.list({limit: SNAPSHOT_LIMITS.strategies, offset: 0}),
       store.orders.list({limit: SNAPSHOT_LIMITS.orders, offset: 0}),
       store.events.recent(SNAPSHOT_LIMITS.events, {exceptType: 'system.metrics'}),
       store.metrics.history(METRIC_NAMES, new Date(Date.now() - HISTORY_MS)),
+      store.alerts.openAlerts(),
     ])
-    return {users: users.users, strategies: strategies.strategies, orders: orders.orders, recent: recent.map(toMessage), metrics: snapshotsFromPoints(points).map(metricsMessage)}
+    const alerts = open.map((a): EventMessage => {
+      const e = alertEvents.changed(a, a.status === 'acknowledged' ? 'acknowledged' : 'raised', 'engine')
+      return {id: 0, type: e.type, entity_type: 'alert', entity_id: e.entity_id, user_id: null, source: 'engine', created_at: a.created_at, payload: e.payload ?? {}}
+    })
+    return {users: users.users, strategies: strategies.strategies, orders: orders.orders, recent: recent.map(toMessage), metrics: snapshotsFromPoints(points).map(metricsMessage), alerts}
   }
 
   /** Starts following (after open()) and checking the engine's vital signs. */

@@ -22,6 +22,8 @@ export interface MetricsSnapshot {
     net_tx_kb_s: number
     /** Network throughput against NET_FULL_SCALE. */
     net_io_pct: number
+    /** Space used on the filesystem of the logs (and the SQLite file), percent; absent where unknown. */
+    disk_usage_pct?: number
   }
   business: {
     active_users: number
@@ -33,6 +35,10 @@ export interface MetricsSnapshot {
     avg_latency_ms: number | null
     p99_latency_ms: number | null
     events_per_s: number
+    /** Rejected order transitions among all order transitions over the last 10 s, percent. */
+    error_rate_pct?: number
+    /** Database connections in use in the engine's pool. */
+    db_pool_in_use?: number
   }
   process: {rss_mb: number; heap_used_mb?: number}
 }
@@ -64,6 +70,7 @@ export const METRIC_FIELDS = [
   ['net_rx_kb_s', 'system', 'net_rx_kb_s'],
   ['net_tx_kb_s', 'system', 'net_tx_kb_s'],
   ['net_io_pct', 'system', 'net_io_pct'],
+  ['disk_usage', 'system', 'disk_usage_pct'],
   ['active_users', 'business', 'active_users'],
   ['running_strategies', 'business', 'running_strategies'],
   ['pending_orders', 'business', 'open_orders'],
@@ -72,6 +79,8 @@ export const METRIC_FIELDS = [
   ['avg_latency_ms', 'business', 'avg_latency_ms'],
   ['p99_latency_ms', 'business', 'p99_latency_ms'],
   ['events_per_s', 'business', 'events_per_s'],
+  ['error_rate', 'business', 'error_rate_pct'],
+  ['db_pool_in_use', 'business', 'db_pool_in_use'],
   ['rss_mb', 'process', 'rss_mb'],
   ['heap_used_mb', 'process', 'heap_used_mb'],
 ] as const

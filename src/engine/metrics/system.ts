@@ -1,3 +1,4 @@
+import {statfsSync} from 'node:fs'
 import {readdir, readFile} from 'node:fs/promises'
 import {cpus} from 'node:os'
 import {DISK_FULL_SCALE_KB, NET_FULL_SCALE_KB, type MetricsSnapshot} from './snapshot.js'
@@ -160,5 +161,21 @@ export class SystemProbe {
       net_tx_kb_s: tx,
       net_io_pct: Math.min(100, Math.round(((rx + tx) / NET_FULL_SCALE_KB) * 1000) / 10),
     }
+  }
+}
+
+/**
+ * Percent of the filesystem holding `path` that is used (as `df` counts it: space reserved for root
+ * counts as unavailable). One statfs call; undefined when the path cannot be read.
+ */
+export function diskUsagePct(path: string): number | undefined {
+  try {
+    const fs = statfsSync(path)
+    const total = fs.blocks * fs.bsize
+    const usable = (fs.blocks - fs.bfree + fs.bavail) * fs.bsize
+    if (total <= 0 || usable <= 0) return undefined
+    return Math.round((((fs.blocks - fs.bfree) * fs.bsize) / usable) * 1000) / 10
+  } catch {
+    return undefined
   }
 }

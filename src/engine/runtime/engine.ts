@@ -1,5 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
+import {engineInputs} from '../alerts/inputs.js'
+import type {AlertMonitor} from '../alerts/monitor.js'
 import {channels, toMessage, type EventMessage} from '../bus/channels.js'
 import {EventBus} from '../bus/event-bus.js'
 import {OutboxRelay} from '../bus/outbox-relay.js'
@@ -11,6 +13,7 @@ import {openHandle, type EngineHandle} from '../handle.js'
 import {createSystemLogger, type Logger} from '../logging/logger.js'
 import {UserLogs} from '../logging/user-logs.js'
 import {MetricsSampler} from '../metrics/sampler.js'
+import type {PrometheusServer} from '../metrics/prometheus.js'
 import {metricsMessage, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {StoredEvent} from '../store/index.js'
 import {Heartbeat} from './heartbeat.js'
@@ -69,6 +72,10 @@ export class MonitoringEngine {
   private trading?: TradingPath
   private sampler?: MetricsSampler
   private heartbeat?: Heartbeat
+  private alerts?: AlertMonitor
+  private prometheus?: PrometheusServer
+  /** False after a loop failed to reach the database, until a heartbeat gets through again. */
+  private dbReachable = true
   private stopping = false
 
   constructor(private options: EngineOptions) {
@@ -135,8 +142,14 @@ export class MonitoringEngine {
         drainLatencies: () => trading.drainLatencies(),
         publish: this.redis ? (snapshot) => this.publishMetrics(snapshot) : undefined,
         storeEveryMs: () => this.config.monitoring.store_interval * 1000,
+        poolInUse: () => services.db.poolInUse(),
+        diskPath: loaded.paths.logDir,
       }))
       await sampler.init()
+      if (this.config.monitoring.enabled) {
+        const {AlertMonitor} = await import('../alerts/monitor.js')
+        this.alerts = await AlertMonitor.open({loaded, store, logger, version: this.options.version, role: 'engine', raisedBy: this.instanceId, source: 'engine'})
+      }
       const heartbeat = (this.heartbeat = new Heartbeat({
         store,
         home: loaded.paths.home,
@@ -151,6 +164,7 @@ export class MonitoringEngine {
       const housekeeping = new Housekeeping({store, config: () => this.config, logDir: loaded.paths.logDir, logger, localPositions: () => [sync.position], stopping: () => this.stopping})
       await sync.load()
       await heartbeat.beat()
+      if (this.config.monitoring.prometheus.enabled) this.prometheus = await this.startPrometheus()
       logger.info('engine started', {instance: this.instanceId, ...this.state.counts(), database: services.db.label, redis: this.redis ? describeRedis(this.config) : null})
       // Intervals are read each time, so a SIGHUP reload changes them without a restart.
       const e = () => this.config.engine
@@ -161,8 +175,12 @@ export class MonitoringEngine {
       s.every('follow', () => sync.follow(), () => e().poll_ms)
       s.every('market', () => trading.tick(), () => e().tick_ms)
       if (this.relay) s.every('relay', () => this.relayOutbox(), () => e().relay_ms)
-      s.every('heartbeat', () => heartbeat.beat(), () => e().heartbeat_ms, e().heartbeat_ms)
-      s.every('metrics', () => sampler.sample(), () => e().metrics_ms)
+      s.every('heartbeat', () => heartbeat.beat().then(() => void (this.dbReachable = true)), () => e().heartbeat_ms, e().heartbeat_ms)
+      // Rules are evaluated after every sample, also one that could not be stored: a database that
+      // is down is exactly what an alert must say.
+      s.every('metrics', () => sampler.sample().finally(() => this.checkAlerts()), () => e().metrics_ms)
+      // Notifications on a loop of their own: a dead SMTP server delays only later notifications.
+      if (this.alerts) s.every('notify', () => this.alerts!.deliver(), () => Math.min(1000, e().metrics_ms))
       s.every('housekeeping', () => housekeeping.run(), () => e().housekeeping_ms)
     } catch (error) {
       await this.close()
@@ -174,9 +192,46 @@ export class MonitoringEngine {
     return {instance_id: this.instanceId, hostname: hostname(), pid: process.pid, version: this.options.version, backend: this.services?.db.client ?? 'unknown', status, info: {}}
   }
 
+  /** The engine's rules on its latest sample and what it knows of its connections. */
+  private async checkAlerts(): Promise<void> {
+    if (!this.alerts) return
+    const redis = !this.redis ? 'not_configured' : this.redis.status === 'ready' ? 'up' : 'down'
+    const changes = await this.alerts.check(engineInputs(this.sampler?.latest, {dbFailed: !this.dbReachable, redis, degraded: Boolean(this.heartbeat?.error)}))
+    // Something to tell: the notify loop goes now rather than at its next turn.
+    if (changes.length) this.scheduler?.wake('notify')
+  }
+
+  private async startPrometheus(): Promise<PrometheusServer> {
+    const {startPrometheus} = await import('../metrics/prometheus.js')
+    const p = this.config.monitoring.prometheus
+    return startPrometheus({
+      host: p.host,
+      port: p.port,
+      path: p.path,
+      onError: (error) => this.logger?.warn('prometheus scrape failed', {error: String(error)}),
+      source: {
+        snapshot: () => this.sampler?.latest,
+        loops: () => this.scheduler?.stats() ?? [],
+        ordersByStatus: () => this.state.openOrdersByStatus(),
+        counters: () => ({
+          events_total: this.sampler?.eventsTotal ?? 0,
+          transitions_total: this.trading?.transitions ?? 0,
+          fills_total: this.sampler?.fillsTotal ?? 0,
+          rejects_by_reason: this.sampler?.rejectsByReason() ?? {},
+          alerts_raised_total: this.alerts?.stats().raised_total ?? 0,
+          notifications_failed_total: this.alerts?.stats().failed_total ?? 0,
+        }),
+        relayLagMs: () => this.relay?.lagMs() ?? null,
+        alertsFiring: () => this.alerts?.stats().firing ?? [],
+        info: () => ({version: this.options.version, instance_id: this.instanceId, backend: this.services?.db.client ?? 'unknown'}),
+      },
+    })
+  }
+
   /** A loop failed: logged, and the engine shows degraded until its next heartbeat. */
   private fail(error: unknown, loop: string): void {
     const {failure} = classifyFailure(error)
+    if (isConnectionFailure(failure) && loop !== 'relay') this.dbReachable = false
     const tag = isConnectionFailure(failure) ? 'db_connection_failed' : failure === 'redis_unavailable' ? 'redis_connection_failed' : undefined
     const message = (error as Error)?.message ?? String(error)
     this.heartbeat?.report(`${tag ? `${tag}: ` : ''}${message}`.slice(0, 300))
@@ -186,7 +241,9 @@ export class MonitoringEngine {
   /** Each event, once state sync has applied it: counted, logged for its user, handed to subscribers. */
   private async deliver(e: StoredEvent): Promise<void> {
     const fill = e.type === 'order.filled' || e.type === 'order.partially_filled' ? Number(e.payload.filled_delta ?? 0) : 0
-    this.sampler!.onEvent(e.entity_type, fill)
+    const rejected = e.type === 'order.rejected'
+    this.sampler!.onEvent(e.entity_type, fill, new Date(), rejected, rejected ? String(e.payload.reason ?? 'unknown') : undefined)
+    if (e.type === 'alert.acknowledged') this.alerts?.acknowledged(String(e.payload.rule ?? ''))
     if (e.user_id) this.userLogs!.log(e.user_id, 'info', e.type, {event_id: e.id, entity: e.entity_id, source: e.source, ...e.payload})
     const m = toMessage(e)
     await this.bus.emit(m)
@@ -208,11 +265,13 @@ export class MonitoringEngine {
    * restart. An invalid configuration is refused and the running one kept.
    */
   reload(next: LoadedConfig): string[] {
+    // Rules first: a bad rule refuses the whole reload, and the running configuration is kept.
+    this.alerts?.reload(next)
     const before = this.config
     // Paths (home, pidfile, logs) and connections stay as they were started.
     this.options.loaded = {...next, paths: this.options.loaded.paths}
     if (this.logger) this.logger.level = next.config.logging.level
-    const changed = (['logging', 'engine', 'order', 'strategy', 'monitoring'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next.config[k]))
+    const changed = (['logging', 'engine', 'order', 'strategy', 'monitoring', 'notification'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next.config[k]))
     this.logger?.info('configuration reloaded', {changed})
     return changed
   }
@@ -249,6 +308,7 @@ export class MonitoringEngine {
     this.stopping = true
     this.heartbeat?.write('stopping')
     await this.scheduler?.stop()
+    await this.prometheus?.close().catch(() => {})
     await this.trading?.flush().catch((error) => this.fail(error, 'stop'))
     if (this.relay) {
       const published = await this.relay.drain().catch((error) => {
@@ -264,6 +324,9 @@ export class MonitoringEngine {
   }
 
   private async close(): Promise<void> {
+    // Queued notifications get one last try (bounded by the channel timeout) while the database is open.
+    await this.alerts?.close().catch(() => {})
+    await this.prometheus?.close().catch(() => {})
     releaseClaim(this.instanceId)
     await this.userLogs?.close()
     await this.market?.close?.().catch(() => {})

@@ -2,6 +2,7 @@ import type {OrdermonConfig} from '../config/index.js'
 import {utcDay} from '../domain/time.js'
 import type {Logger} from '../logging/logger.js'
 import {cleanupLogs} from '../logging/retention.js'
+import {METRIC_FIELDS} from '../metrics/snapshot.js'
 import type {Store} from '../store/index.js'
 
 export interface HousekeepingOptions {
@@ -18,6 +19,8 @@ export interface HousekeepingOptions {
 export interface HousekeepingResult {
   events_pruned: number
   metrics_pruned: number
+  /** Raw metric samples averaged into rolled-up rows (and deleted) this pass. */
+  metrics_rolled_up: number
   readers_expired: string[]
   logs_removed: number
 }
@@ -34,8 +37,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * What keeps a months-long engine's footprint flat: published events and metric samples past
- * their retention are deleted in small batches (never an event a live reader has not passed),
- * stale reader positions expire, old engine rows go, and log files age out once a day.
+ * their retention are deleted in small batches (never an event a live reader has not passed), raw
+ * samples past their own retention are rolled up into coarser rows, stale reader positions
+ * expire, old engine rows go, and log files age out once a day.
  */
 export class Housekeeping {
   private logsDay = ''
@@ -45,15 +49,15 @@ export class Housekeeping {
   async run(now = new Date()): Promise<HousekeepingResult> {
     const deadline = Date.now() + PASS_BUDGET_MS
     const {expired, upTo} = await this.safeEventPosition()
-    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, readers_expired: expired, logs_removed: 0}
+    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, metrics_rolled_up: 0, readers_expired: expired, logs_removed: 0}
     const c = this.options.config()
     const eventsBefore = new Date(now.getTime() - c.engine.events_retention_hours * 3_600_000)
     result.events_pruned = await this.drain((batch) => this.options.store.events.pruneBatch(upTo, eventsBefore, batch), deadline)
-    const metricsBefore = new Date(now.getTime() - c.monitoring.metrics_retention_days * 86_400_000)
-    result.metrics_pruned = await this.drain((batch) => this.options.store.metrics.pruneBatch(metricsBefore, batch), deadline)
+    result.metrics_pruned = await this.pruneMetrics(now, deadline)
+    result.metrics_rolled_up = await this.rollUpMetrics(now, deadline)
     await this.options.store.instances.pruneStopped(INSTANCE_ROWS_KEEP_MS)
     result.logs_removed = this.logRetention(now)
-    if (result.events_pruned || result.metrics_pruned || expired.length) this.options.logger.info('housekeeping', result)
+    if (result.events_pruned || result.metrics_pruned || result.metrics_rolled_up || expired.length) this.options.logger.info('housekeeping', result)
     return result
   }
 
@@ -76,6 +80,32 @@ export class Housekeeping {
       } else positions.push(r.position)
     }
     return {upTo: positions.length ? Math.min(...positions) : Number.MAX_SAFE_INTEGER, expired}
+  }
+
+  /**
+   * Metric history past monitoring.metrics_retention_days, raw or rolled up. First, so that rows
+   * about to go are not rolled up for nothing.
+   */
+  private async pruneMetrics(now: Date, deadline: number): Promise<number> {
+    const metrics = this.options.store.metrics
+    const before = new Date(now.getTime() - this.options.config().monitoring.metrics_retention_days * 86_400_000)
+    // By id first (cheap, and most rows are written in time order), then by time for the rest.
+    const byId = await this.drain((batch) => metrics.pruneBatch(before, batch), deadline)
+    return byId + (await this.drain((batch) => metrics.pruneByAgeBatch(before, batch), deadline))
+  }
+
+  /**
+   * Raw samples older than monitoring.raw_retention_hours become one row per rollup_interval (the
+   * rollup deletes them). A batch of prune_batch raw rows is about this many buckets: a bucket holds
+   * rollup_interval / store_interval samples of each stored metric.
+   */
+  private async rollUpMetrics(now: Date, deadline: number): Promise<number> {
+    const m = this.options.config().monitoring
+    const rawBefore = new Date(now.getTime() - m.raw_retention_hours * 3_600_000)
+    // Raw rows kept as long as the whole history are pruned, never rolled up.
+    if (rawBefore.getTime() <= now.getTime() - m.metrics_retention_days * 86_400_000) return 0
+    const rowsPerBucket = Math.ceil(m.rollup_interval / m.store_interval) * METRIC_FIELDS.length
+    return this.drain((batch) => this.options.store.metrics.rollupBatch(rawBefore, m.rollup_interval, Math.max(1, Math.floor(batch / rowsPerBucket))), deadline)
   }
 
   private async drain(batch: (size: number) => Promise<number>, deadline: number): Promise<number> {

@@ -106,6 +106,13 @@ export class MonitorState {
     this.ordersByUser.get(o.user_id)?.delete(o.order_id)
   }
 
+  /** Open orders monitored, by status (a scrape's worth of work: one pass over the map). */
+  openOrdersByStatus(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const o of this.openOrders.values()) out[o.status] = (out[o.status] ?? 0) + 1
+    return out
+  }
+
   counts(): {users: number; strategies: number; open_orders: number} {
     return {users: this.monitors.size, strategies: this.runners.size, open_orders: this.openOrders.size}
   }

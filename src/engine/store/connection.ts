@@ -12,6 +12,8 @@ export interface Database {
   dialect: Dialect
   /** Where we are connected, password hidden: safe for messages and logs. */
   label: string
+  /** Connections of the pool checked out right now (a gauge for metrics and alerts). */
+  poolInUse(): number
   close(): Promise<void>
 }
 
@@ -123,6 +125,11 @@ export function unreachable(loaded: LoadedConfig, error: unknown): OrdermonError
 export interface OpenOptions {
   /** Create the database (MySQL) or the file and its directory (SQLite) when missing: `init`, `db migrate`. */
   create?: boolean
+  /**
+   * Prove the database answers before returning (default true). A watcher that must report a
+   * database that is down opens without it: the connection is then made on first use.
+   */
+  verify?: boolean
 }
 
 /** Opens the configured database and proves it answers, so a dead server fails fast with exit code 3. */
@@ -141,12 +148,14 @@ export async function openDatabase(loaded: LoadedConfig, options: OpenOptions = 
   }
   const knex = buildKnex(loaded)
   try {
-    await knex.raw('select 1')
+    if (options.verify !== false) await knex.raw('select 1')
   } catch (error) {
     await knex.destroy().catch(() => {})
     throw unreachable(loaded, error)
   }
-  return {knex, client, dialect: new Dialect(client), label, close: () => knex.destroy()}
+  // knex keeps its tarn pool on the client; numUsed() is tarn's public count of checked-out connections.
+  const poolInUse = () => (knex.client as {pool?: {numUsed?(): number}}).pool?.numUsed?.() ?? 0
+  return {knex, client, dialect: new Dialect(client), label, poolInUse, close: () => knex.destroy()}
 }
 
 async function createMysqlDatabase(loaded: LoadedConfig): Promise<void> {

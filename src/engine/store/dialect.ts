@@ -149,6 +149,31 @@ export class Dialect {
     return `UPDATE ${table} SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}, ${extra} FROM (${values}) AS v WHERE ${table}.${key} = v.${key}`
   }
 
+  /**
+   * The start of the `stepS`-second bucket holding a timestamp column, as whole Unix seconds (metric
+   * rollups). MySQL: UNIX_TIMESTAMP of a TIMESTAMP column is its stored instant, whatever the session
+   * zone, and `/` is not integer division (DIV is); SQLite: strftime('%s') of our UTC text.
+   */
+  bucketEpochSql(column: string, stepS: number): string {
+    const step = wholeNumber(stepS, 1, 31_622_400, 'bucket step')
+    return this.client === 'mysql' ? `((FLOOR(UNIX_TIMESTAMP(${column})) DIV ${step}) * ${step})` : `((CAST(strftime('%s', ${column}) AS INTEGER) / ${step}) * ${step})`
+  }
+
+  /**
+   * The calendar day ('YYYY-MM-DD') of a timestamp column, `offsetMinutes` east of UTC (0: the UTC
+   * day). MySQL reads TIMESTAMPs in the session's zone, UTC on our sessions (see connection.ts).
+   */
+  daySql(column: string, offsetMinutes = 0): string {
+    const m = wholeNumber(offsetMinutes, -14 * 60, 14 * 60, 'day offset')
+    if (this.client === 'mysql') return m === 0 ? `DATE_FORMAT(${column}, '%Y-%m-%d')` : `DATE_FORMAT(${column} + INTERVAL ${m} MINUTE, '%Y-%m-%d')`
+    return m === 0 ? `substr(${column}, 1, 10)` : `strftime('%Y-%m-%d', ${column}, '${m >= 0 ? '+' : ''}${m} minutes')`
+  }
+}
+
+/** Numbers spliced into SQL text (not bound: they sit inside expressions) are checked integers. */
+function wholeNumber(n: number, min: number, max: number, what: string): number {
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${what} must be a whole number ${min}..${max}, not ${n}`)
+  return n
 }
 
 /** Column helpers for migrations: timestamps and the updated_at maintenance that raw SQL also gets. */

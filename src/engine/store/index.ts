@@ -2,6 +2,7 @@ import type {Knex} from 'knex'
 import {classifyFailure} from '../errors.js'
 import type {Database} from './connection.js'
 import type {Dialect} from './dialect.js'
+import {AlertRepo} from './repos/alerts.js'
 import {AuditRepo} from './repos/audit.js'
 import {ChangeRepo} from './repos/changes.js'
 import {EventRepo} from './repos/events.js'
@@ -23,6 +24,7 @@ export class Store {
   readonly changes: ChangeRepo
   readonly instances: InstanceRepo
   readonly metrics: MetricsRepo
+  readonly alerts: AlertRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -34,6 +36,12 @@ export class Store {
     this.changes = new ChangeRepo(knex, dialect)
     this.instances = new InstanceRepo(knex, dialect)
     this.metrics = new MetricsRepo(knex, dialect)
+    this.alerts = new AlertRepo(knex, dialect)
+  }
+
+  /** One round trip: does the database answer right now? */
+  async ping(): Promise<void> {
+    await this.knex.raw('select 1')
   }
 
   static over(db: Database): Store {
@@ -68,3 +76,4 @@ export * from './repos/orders.js'
 export type {ChangedRow, WatchedTable} from './repos/changes.js'
 export type {EngineInstance, InstanceRow} from './repos/instances.js'
 export type {MetricPoint} from './repos/metrics.js'
+export type {AlertRecord, AlertStatus, AlertFilter, NewAlert, NotificationRecord, NotificationKind, NotificationStatus} from './repos/alerts.js'

@@ -57,6 +57,12 @@ export class InstanceRepo {
     return (await q).map((r) => this.toInstance(r))
   }
 
+  /** The engine whose heartbeat is newest, whatever its status (the dead-man check reads it). */
+  async newest(): Promise<EngineInstance | undefined> {
+    const r = await this.knex('engine_instances').select('*', this.knex.raw(`${this.dialect.ageMsSql('heartbeat_at')} AS heartbeat_age_ms`)).whereNotNull('heartbeat_at').orderBy('heartbeat_at', 'desc').first()
+    return r ? this.toInstance(r) : undefined
+  }
+
   async find(instanceId: string): Promise<EngineInstance | undefined> {
     const r = await this.knex('engine_instances').select('*', this.knex.raw(`${this.dialect.ageMsSql('heartbeat_at')} AS heartbeat_age_ms`)).where({instance_id: instanceId}).first()
     return r ? this.toInstance(r) : undefined

@@ -333,4 +333,51 @@ export class OrderRepo {
     const rows: Array<{status: string; n: number | string}> = await this.knex('orders').select('status').count({n: '*'}).groupBy('status')
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
+
+  /**
+   * Per calendar day in [from, to) (UTC, or `tzOffsetMinutes` east of it), only days with activity:
+   * orders created and how many of those were rejected (by created_at), fills, volume (quantity
+   * filled) and turnover (quantity × price) by the fill's time. Grouped by the database.
+   */
+  async dailyActivity(from: Date, to: Date, tzOffsetMinutes = 0): Promise<DailyActivity[]> {
+    const lo = this.dialect.toDb(from)
+    const hi = this.dialect.toDb(to)
+    const [orders, fills] = await Promise.all([
+      this.knex('orders')
+        .where('created_at', '>=', lo)
+        .where('created_at', '<', hi)
+        .select(this.knex.raw(`${this.dialect.daySql('created_at', tzOffsetMinutes)} AS day`))
+        .count({n: '*'})
+        .select(this.knex.raw("SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rejected"))
+        .groupBy('day'),
+      this.knex('fills')
+        .where('at', '>=', lo)
+        .where('at', '<', hi)
+        .select(this.knex.raw(`${this.dialect.daySql('at', tzOffsetMinutes)} AS day`))
+        .count({n: '*'})
+        .sum({volume: 'quantity'})
+        .select(this.knex.raw('SUM(quantity * price) AS turnover'))
+        .groupBy('day'),
+    ])
+    const days = new Map<string, DailyActivity>()
+    const at = (day: unknown) => {
+      const key = String(day)
+      let d = days.get(key)
+      if (!d) days.set(key, (d = {day: key, orders: 0, rejected: 0, fills: 0, volume: 0, turnover: 0}))
+      return d
+    }
+    for (const r of orders as Array<Record<string, unknown>>) Object.assign(at(r.day), {orders: Number(r.n), rejected: Number(r.rejected ?? 0)})
+    for (const r of fills as Array<Record<string, unknown>>) Object.assign(at(r.day), {fills: Number(r.n), volume: Number(r.volume ?? 0), turnover: Number(r.turnover ?? 0)})
+    return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : 1))
+  }
+}
+
+/** One day of order activity (see OrderRepo.dailyActivity). */
+export interface DailyActivity {
+  day: string
+  orders: number
+  rejected: number
+  fills: number
+  volume: number
+  turnover: number
 }
