@@ -64,7 +64,7 @@ describe.each(backendKinds)('alerting on %s', (kind: BackendKind) => {
     return {...loaded, config: {...loaded.config, notification: {webhook, recipients: [], alerts: alerts as never}}}
   }
   const rule = (over: Record<string, unknown> = {}) => ({name: `cpu_${kind}_${++seq}`, condition: 'cpu_usage > 80', level: 'critical', for: '0s', clear_for: '0s', channels: ['webhook', 'log'], ...over})
-  const open = (loaded: LoadedConfig, store = ctx.engine.store) => AlertMonitor.open({loaded, store, logger: silent, version: 'test', role: 'engine', raisedBy: `test-${kind}`, source: 'engine'})
+  const open = (loaded: LoadedConfig, store = ctx.engine.store, raisedBy = `test-${kind}`) => AlertMonitor.open({loaded, store, logger: silent, version: 'test', role: 'engine', raisedBy, source: 'engine'})
   const bodiesFor = (name: string) => hook.bodies.filter((b) => b.rule === name)
   const rowsFor = async (name: string) => ctx.engine.db.knex('alerts').where({rule: name}).orderBy('id')
   const eventsFor = async (id: number) => (await ctx.engine.db.knex('events').where({entity_type: 'alert', entity_id: String(id)}).orderBy('id')).map((e) => e.type)
@@ -177,6 +177,26 @@ describe.each(backendKinds)('alerting on %s', (kind: BackendKind) => {
     } finally {
       hook.mode = 200
     }
+  })
+
+  it('notifications a dead process left pending are taken over by the next engine, once', async () => {
+    const r = rule({channels: ['log']})
+    const first = await open(withRules([r]))
+    await first.check({cpu_usage: 90}, at(0))
+    await first.close()
+    const [row] = await rowsFor(r.name)
+    const d = ctx.engine.store.dialect
+    const old = d.toDb(new Date(Date.now() - 20 * 60_000))
+    await ctx.engine.db.knex('alert_notifications').insert({alert_id: row.id, kind: 'raised', channel: 'webhook', recipients: '[]', status: 'pending', attempts: 2, claimed_by: 'gone-process', next_attempt_at: old, created_at: old})
+    // Overdue by less than the longest backoff: its claimer may still be alive, so it is left alone.
+    const recent = d.toDb(new Date(Date.now() - 60_000))
+    await ctx.engine.db.knex('alert_notifications').insert({alert_id: row.id, kind: 'repeated', channel: 'webhook', recipients: '[]', status: 'pending', attempts: 1, claimed_by: 'busy-process', next_attempt_at: recent, created_at: recent})
+    const [a, b] = await Promise.all([open(withRules([r]), undefined, 'engine-a'), open(withRules([r]), undefined, 'engine-b')])
+    await Promise.all([a.deliver(), b.deliver()])
+    expect(bodiesFor(r.name).map((x) => x.kind)).toEqual(['raised'])
+    const notes = await ctx.engine.db.knex('alert_notifications').where({alert_id: row.id, channel: 'webhook'}).orderBy('id')
+    expect(notes.map((n) => [n.kind, n.status, Number(n.attempts)])).toEqual([['raised', 'sent', 3], ['repeated', 'pending', 1]])
+    await Promise.all([a.close(), b.close()])
   })
 
   it('a bad rule stops the load with its name, the column and what was expected', async () => {

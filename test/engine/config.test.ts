@@ -444,6 +444,13 @@ describe('redaction', () => {
     expect(rows.find((r) => r.key === 'database.password')?.source).toBe('env: DB_PASSWORD')
   })
 
+  it('describeConfig shows only the origin of a webhook URL: its path is often the credential', () => {
+    const l = load({'config/notification.yaml': 'webhook:\n  url: https://hooks.slack.example/services/T000/B000/PathSecret5\n'})
+    const rows = describeConfig(l)
+    expect(rows.find((r) => r.key === 'notification.webhook.url')?.value).toBe('https://hooks.slack.example/********')
+    expect(JSON.stringify(rows)).not.toContain('PathSecret5')
+  })
+
   it('describeConfig hides the SMS secret_key', () => {
     const l = load({'config/notification.yaml': 'sms:\n  provider: aliyun\n  access_key: SmsAccessK1\n  secret_key: SmsSecretK2\n'})
     const rows = describeConfig(l)

@@ -77,6 +77,11 @@ export class AlertMonitor {
     const monitor = (holder.monitor = new AlertMonitor(options, evaluator, service, notifier, channels, rules))
     try {
       await service.adopt(evaluator, rules)
+      if (options.role === 'engine') {
+        const live = (await options.store.instances.live(options.loaded.config.engine.instance_ttl_ms)).map((i) => i.instance_id)
+        const adopted = await service.adoptOrphans(live)
+        if (adopted) options.logger.info('pending notifications of a stopped process taken over', {notifications: adopted})
+      }
     } catch (error) {
       // A database that is down is no reason not to watch: alerts raised now are notified at once
       // and recorded once it answers (and an alert that was open is then found open, not doubled).

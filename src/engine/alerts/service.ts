@@ -4,6 +4,7 @@ import type {InputValue} from '../domain/alerts/expression.js'
 import {renderMessage, type AlertRule} from '../domain/alerts/rules.js'
 import type {ChangeSource} from '../domain/statuses.js'
 import {classifyFailure, isConnectionFailure} from '../errors.js'
+import {MAX_DELAY_MS} from '../notify/backoff.js'
 import type {Notification} from '../notify/types.js'
 import type {AlertRecord, Store} from '../store/index.js'
 import type {Delivery, Notifier} from './notifier.js'
@@ -89,6 +90,36 @@ export class AlertService {
         })
         .catch((error) => this.options.logger.warn('alert of a removed rule not closed', {rule, error: String(error)}))
     }
+  }
+
+  /**
+   * Notifications a process left pending when it died (claimed by no live engine, overdue by more
+   * than the longest backoff): this one sends them. Bounded per call; the engine calls it at start.
+   */
+  async adoptOrphans(liveClaimers: string[], limit = 100): Promise<number> {
+    const {store} = this.options
+    const rows = await store.alerts.adoptPending(this.options.raisedBy, liveClaimers, new Date(Date.now() - MAX_DELAY_MS), limit)
+    const deliveries: Delivery[] = []
+    for (const row of rows) {
+      const alert = await store.alerts.find(row.alert_id)
+      if (!alert) continue
+      const notification: Notification = {
+        id: `${alert.id}-${row.kind}-n${row.id}`,
+        kind: row.kind,
+        rule: alert.rule,
+        level: (['info', 'warning', 'critical'].includes(alert.level) ? alert.level : 'critical') as Notification['level'],
+        category: alert.category,
+        message: alert.message,
+        value: alert.value,
+        at: row.created_at,
+        host: this.options.host,
+        instance: this.options.raisedBy,
+        recipients: row.recipients,
+      }
+      deliveries.push({rowId: row.id, channel: row.channel, notification, attempts: row.attempts, dueAt: 0})
+    }
+    this.options.notifier.enqueue(deliveries)
+    return deliveries.length
   }
 
   private recipientsOf(rule: AlertRule): string[] {

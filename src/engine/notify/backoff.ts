@@ -5,7 +5,7 @@ export const MAX_ATTEMPTS = 8
 
 const FIRST_DELAY_MS = 5_000
 const GROWTH = 3
-const MAX_DELAY_MS = 15 * 60_000
+export const MAX_DELAY_MS = 15 * 60_000
 const JITTER = 0.2
 
 /**

@@ -185,17 +185,24 @@ export class AlertRepo {
   }
 
   /**
-   * Takes over pending notifications left by a process that is gone (claimed by nobody live):
-   * one UPDATE claims them, so two processes adopting at once never both send one.
+   * Takes over pending notifications left by a process that is gone: claimed by none of
+   * `liveClaimers` and overdue since `overdueBefore` (a live claimer retries within its longest
+   * backoff). One UPDATE claims them, so two processes adopting at once never both send one.
    */
-  async adoptPending(claimedBy: string, liveClaimers: string[], limit: number): Promise<NotificationRecord[]> {
-    const candidates = this.knex('alert_notifications').where({status: 'pending'}).orderBy('id').limit(limit).select('id', 'claimed_by')
-    const ids = (await candidates).filter((r) => !r.claimed_by || !liveClaimers.includes(r.claimed_by)).map((r) => Number(r.id))
+  async adoptPending(claimedBy: string, liveClaimers: string[], overdueBefore: Date, limit: number): Promise<NotificationRecord[]> {
+    const me = claimedBy.slice(0, 128)
+    const candidates = await this.knex('alert_notifications')
+      .where({status: 'pending'})
+      .where('next_attempt_at', '<', this.dialect.toDb(overdueBefore))
+      .orderBy('id')
+      .limit(limit)
+      .select('id', 'claimed_by')
+    const ids = candidates.filter((r) => !r.claimed_by || !liveClaimers.includes(r.claimed_by)).map((r) => Number(r.id))
     if (ids.length === 0) return []
-    const claim = this.knex('alert_notifications').whereIn('id', ids).where({status: 'pending'})
+    const claim = this.knex('alert_notifications').whereIn('id', ids).where({status: 'pending'}).where('next_attempt_at', '<', this.dialect.toDb(overdueBefore))
     if (liveClaimers.length) claim.where((q) => q.whereNull('claimed_by').orWhereNotIn('claimed_by', liveClaimers))
-    await claim.update({claimed_by: claimedBy.slice(0, 128)})
-    const rows = await this.knex('alert_notifications').whereIn('id', ids).where({status: 'pending', claimed_by: claimedBy.slice(0, 128)}).orderBy('id')
+    await claim.update({claimed_by: me, next_attempt_at: this.dialect.toDb(new Date())})
+    const rows = await this.knex('alert_notifications').whereIn('id', ids).where({status: 'pending', claimed_by: me}).orderBy('id')
     return rows.map((r) => this.toNotification(r))
   }
 
