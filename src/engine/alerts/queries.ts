@@ -52,11 +52,6 @@ export class AlertQueries {
     return {alerts: alerts.map((a) => ({...a, notifications: byAlert.get(a.id) ?? []})), undelivered: await this.store.alerts.undelivered(50)}
   }
 
-  /** Open alerts (active or acknowledged): what the panel shows at start. */
-  async open(): Promise<AlertRecord[]> {
-    return this.store.alerts.openAlerts()
-  }
-
   async acknowledge(id: number, actor: Actor, note?: string): Promise<AlertRecord> {
     if (!Number.isSafeInteger(id) || id <= 0) throw invalidInput(`Alert id must be a positive whole number (got ${id}).`)
     if (note !== undefined && note.length > 512) throw invalidInput('--note is at most 512 characters.')

@@ -1,7 +1,7 @@
 import {alertEvents} from '../domain/events.js'
 import type {AlertEvaluator, AlertTransition} from '../domain/alerts/evaluator.js'
 import type {InputValue} from '../domain/alerts/expression.js'
-import {renderMessage, type AlertRule} from '../domain/alerts/rules.js'
+import {formatValue, renderMessage, type AlertRule} from '../domain/alerts/rules.js'
 import type {ChangeSource} from '../domain/statuses.js'
 import {classifyFailure, isConnectionFailure} from '../errors.js'
 import {MAX_DELAY_MS} from '../notify/backoff.js'
@@ -26,7 +26,14 @@ export interface AlertServiceOptions {
 /** A transition that could not be written (database down): written once it is back, at most this many kept. */
 const MAX_UNWRITTEN = 100
 
-const shown = (v: InputValue | undefined): string | null => (v === undefined || v === null ? null : typeof v === 'number' ? String(Math.round(v * 100) / 100) : String(v))
+/** A transition waiting to be written, and whether its notification already went out. */
+interface Unwritten {
+  t: AlertTransition
+  notified: boolean
+}
+
+/** The value column: as messages show it, NULL when there was none. */
+const shown = (v: InputValue | undefined): string | null => (v === undefined || v === null ? null : formatValue(v))
 
 /**
  * What an alert transition becomes: the `alerts` row (one open alert per rule, whichever process
@@ -36,7 +43,7 @@ const shown = (v: InputValue | undefined): string | null => (v === undefined || 
  */
 export class AlertService {
   raisedTotal = 0
-  private unwritten: AlertTransition[] = []
+  private unwritten: Unwritten[] = []
   /** Open alert ids by rule, as this process knows them. */
   private readonly openIds = new Map<string, number>()
 
@@ -54,21 +61,18 @@ export class AlertService {
   }
 
   async apply(transitions: AlertTransition[], evaluator: AlertEvaluator): Promise<void> {
-    const work = [...this.unwritten.splice(0), ...transitions]
-    for (const t of work) {
+    const work = [...this.unwritten.splice(0), ...transitions.map((t) => ({t, notified: false}))]
+    for (const item of work) {
       try {
-        await this.write(t, evaluator)
+        await this.write(item.t, item.notified, evaluator)
       } catch (error) {
         if (!isConnectionFailure(classifyFailure(error).failure)) {
-          this.options.logger.error('alert not recorded', {rule: t.rule.name, kind: t.kind, error: String(error)})
+          this.options.logger.error('alert not recorded', {rule: item.t.rule.name, kind: item.t.kind, error: String(error)})
           continue
         }
         // Notify now (a person must hear that the database is down), record later.
-        if (!(t as {notified?: boolean}).notified) {
-          this.notify(t, undefined, this.countOf(t))
-          ;(t as {notified?: boolean}).notified = true
-        }
-        this.unwritten.push(t)
+        if (!item.notified) this.notify(item.t, undefined, item.t.kind === 'repeated' ? item.t.count : 1)
+        this.unwritten.push({t: item.t, notified: true})
         if (this.unwritten.length > MAX_UNWRITTEN) this.unwritten.splice(0, this.unwritten.length - MAX_UNWRITTEN)
       }
     }
@@ -99,9 +103,10 @@ export class AlertService {
   async adoptOrphans(liveClaimers: string[], limit = 100): Promise<number> {
     const {store} = this.options
     const rows = await store.alerts.adoptPending(this.options.raisedBy, liveClaimers, new Date(Date.now() - MAX_DELAY_MS), limit)
+    const alerts = new Map((await store.alerts.findMany([...new Set(rows.map((r) => r.alert_id))])).map((a) => [a.id, a]))
     const deliveries: Delivery[] = []
     for (const row of rows) {
-      const alert = await store.alerts.find(row.alert_id)
+      const alert = alerts.get(row.alert_id)
       if (!alert) continue
       const notification: Notification = {
         id: `${alert.id}-${row.kind}-n${row.id}`,
@@ -126,14 +131,9 @@ export class AlertService {
     return rule.recipients.length ? rule.recipients : this.options.defaultRecipients()
   }
 
-  private countOf(t: AlertTransition): number {
-    return t.kind === 'repeated' ? t.count : 1
-  }
-
-  private async write(t: AlertTransition, evaluator: AlertEvaluator): Promise<void> {
+  private async write(t: AlertTransition, notified: boolean, evaluator: AlertEvaluator): Promise<void> {
     const {store} = this.options
     const value = shown(t.value)
-    const notified = Boolean((t as {notified?: boolean}).notified)
     if (t.kind === 'raised') {
       const message = renderMessage(t.rule, t.value)
       const {alert, created} = await store.transaction(async (tx) => {

@@ -85,11 +85,6 @@ export class AlertWatch {
     }
   }
 
-  /** Sends what is due (watch mode calls it between checks). */
-  async deliver(): Promise<number> {
-    return this.monitor.deliver()
-  }
-
   private async observe(): Promise<Inputs> {
     const config = this.options.loaded.config
     let dbFailed = false

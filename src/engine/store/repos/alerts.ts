@@ -106,6 +106,11 @@ export class AlertRepo {
     return (await this.knex('alerts').whereNotNull('open_key').orderBy('id')).map((r) => this.toAlert(r))
   }
 
+  async findMany(ids: number[]): Promise<AlertRecord[]> {
+    if (ids.length === 0) return []
+    return (await this.knex('alerts').whereIn('id', ids)).map((r) => this.toAlert(r))
+  }
+
   async find(id: number): Promise<AlertRecord | undefined> {
     const r = await this.knex('alerts').where({id}).first()
     return r ? this.toAlert(r) : undefined
@@ -145,12 +150,6 @@ export class AlertRepo {
     if (f.since) q.where('created_at', '>=', this.dialect.toDb(f.since))
     if (f.rule) q.where('rule', f.rule)
     return (await q).map((r) => this.toAlert(r))
-  }
-
-  /** Alerts raised in [from, to), oldest first (reports). */
-  async raisedBetween(from: Date, to: Date, limit = 10_000): Promise<AlertRecord[]> {
-    const rows = await this.knex('alerts').where('created_at', '>=', this.dialect.toDb(from)).where('created_at', '<', this.dialect.toDb(to)).orderBy('id').limit(limit)
-    return rows.map((r) => this.toAlert(r))
   }
 
   // --- notifications ---------------------------------------------------------------------------
