@@ -100,6 +100,27 @@ describe.each(backendKinds)('housekeeping on %s', (kind: BackendKind) => {
     expect(await ctx.engine.store.events.readers()).toEqual([])
   })
 
+  it('resolved alerts past alerts_retention_days go with their notifications; open and recent ones stay', async () => {
+    const knex = ctx.engine.db.knex
+    const d = ctx.engine.store.dialect
+    const day = 86_400_000
+    const alert = async (rule: string, resolvedDaysAgo: number | null) => {
+      const at = d.toDb(new Date(Date.now() - (resolvedDaysAgo ?? 200) * day - 3_600_000))
+      const [id] = await knex('alerts').insert({rule, open_key: resolvedDaysAgo === null ? rule : null, level: 'warning', category: 'system', message: rule, status: resolvedDaysAgo === null ? 'active' : 'resolved', created_at: at, resolved_at: resolvedDaysAgo === null ? null : d.toDb(new Date(Date.now() - resolvedDaysAgo * day))})
+      await knex('alert_notifications').insert({alert_id: id, kind: 'raised', channel: 'log', recipients: '[]', status: 'sent', created_at: at})
+      return Number(id)
+    }
+    const old = await alert('hk_old', 100)
+    const recent = await alert('hk_recent', 1)
+    const open = await alert('hk_open', null)
+    const r = await keeper({ORDERMON__MONITORING__ALERTS_RETENTION_DAYS: '90'}).run()
+    expect(r.alerts_pruned).toBe(1)
+    const left = (await knex('alerts').whereIn('id', [old, recent, open]).orderBy('id')).map((a) => Number(a.id))
+    expect(left).toEqual([recent, open])
+    expect((await knex('alert_notifications').whereIn('alert_id', [old, recent, open])).map((n) => Number(n.alert_id)).sort()).toEqual([recent, open].sort())
+    expect((await keeper({ORDERMON__MONITORING__ALERTS_RETENTION_DAYS: '90'}).run()).alerts_pruned).toBe(0)
+  })
+
   it('metric samples past their retention go; business history stays', async () => {
     const knex = ctx.engine.db.knex
     await knex('metrics').delete()

@@ -86,6 +86,8 @@ export const configSchema = z
         rollup_interval: int(10, 86_400),
         /** All metric history, raw and rolled up, is deleted after this many days. */
         metrics_retention_days: num(0.001, 3650),
+        /** Resolved alerts and their notifications are deleted this long after resolution. */
+        alerts_retention_days: num(0.001, 3650),
         /** The Prometheus endpoint: off unless enabled, and on the loopback interface unless told otherwise. */
         prometheus: z.object({enabled: bool(), host: str(), port: int(1, 65535), path: z.string().regex(/^\/[A-Za-z0-9_./-]*$/, 'a path such as /metrics')}).strict(),
       })

@@ -21,6 +21,7 @@ export interface HousekeepingResult {
   metrics_pruned: number
   /** Raw metric samples averaged into rolled-up rows (and deleted) this pass. */
   metrics_rolled_up: number
+  alerts_pruned: number
   readers_expired: string[]
   logs_removed: number
 }
@@ -49,15 +50,18 @@ export class Housekeeping {
   async run(now = new Date()): Promise<HousekeepingResult> {
     const deadline = Date.now() + PASS_BUDGET_MS
     const {expired, upTo} = await this.safeEventPosition()
-    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, metrics_rolled_up: 0, readers_expired: expired, logs_removed: 0}
+    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, metrics_rolled_up: 0, alerts_pruned: 0, readers_expired: expired, logs_removed: 0}
     const c = this.options.config()
     const eventsBefore = new Date(now.getTime() - c.engine.events_retention_hours * 3_600_000)
     result.events_pruned = await this.drain((batch) => this.options.store.events.pruneBatch(upTo, eventsBefore, batch), deadline)
     result.metrics_pruned = await this.pruneMetrics(now, deadline)
     result.metrics_rolled_up = await this.rollUpMetrics(now, deadline)
+    // Resolved alerts (with their notifications) age out; open ones stay whatever their age.
+    const alertsBefore = new Date(now.getTime() - c.monitoring.alerts_retention_days * 86_400_000)
+    result.alerts_pruned = await this.drain((batch) => this.options.store.alerts.pruneBatch(alertsBefore, batch), deadline)
     await this.options.store.instances.pruneStopped(INSTANCE_ROWS_KEEP_MS)
     result.logs_removed = this.logRetention(now)
-    if (result.events_pruned || result.metrics_pruned || result.metrics_rolled_up || expired.length) this.options.logger.info('housekeeping', result)
+    if (result.events_pruned || result.metrics_pruned || result.metrics_rolled_up || result.alerts_pruned || expired.length) this.options.logger.info('housekeeping', result)
     return result
   }
 
