@@ -155,6 +155,7 @@ export type {AlertRecord, AlertStatus, NotificationRecord} from './store/index.j
 
 // performance report (metric history)
 import type {PerformanceReportOptions} from './reports/performance-service.js'
+import type {PeriodReportOptions, PeriodReportResult} from './reports/period/service.js'
 import type {PerformanceReport} from './reports/performance.js'
 
 /**
@@ -167,3 +168,13 @@ export async function performanceReportFor(loaded: LoadedConfig, options: Perfor
 }
 export type {PerformanceReportOptions} from './reports/performance-service.js'
 export type {PerformanceReport, PerformanceFigures, DailyPerformance} from './reports/performance.js'
+
+/**
+ * `report daily|weekly|monthly`: a period report in the configured zone, as PDF, JSON, CSV or
+ * Markdown (to a file written atomically, or Markdown/JSON/CSV text for the terminal).
+ */
+export async function periodReportFor(loaded: LoadedConfig, options: PeriodReportOptions): Promise<PeriodReportResult> {
+  return (await import('./reports/period/service.js')).runPeriodReport(loaded, options)
+}
+export type {PeriodReportOptions, PeriodReportResult} from './reports/period/service.js'
+export type {PeriodReport, ReportFormat, ReportKind} from './reports/period/types.js'

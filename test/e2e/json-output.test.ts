@@ -71,6 +71,9 @@ const cases: Array<[string, Case]> = [
   ['monitor:alerts', {args: () => ['monitor', 'alerts', '--last-hours', '24']}],
   ['monitor:alerts:ack', {args: () => ['monitor', 'alerts', 'ack', '--id', '999999'], exit: 4}],
   ['monitor:performance-report', {args: () => ['monitor', 'performance-report', '--start-date', '2026-01-01', '--end-date', '2026-01-31']}],
+  ['report:daily', {args: () => ['report', 'daily', '--date', '2026-01-15']}],
+  ['report:weekly', {args: () => ['report', 'weekly', '--week', '2026-W03']}],
+  ['report:monthly', {args: () => ['report', 'monthly', '--month', '2026-01']}],
   ['start', {args: () => ['start', '--daemon'], timeoutMs: 60_000}],
   ['status', {args: () => ['status']}],
   // The engine runs: the watcher rules (engine_dead) do not fire, exit 0.

@@ -13,6 +13,7 @@ export const defaults = {
   redis: {port: 6379, db: 0, key_prefix: 'ordermon:', pool: {size: 20, timeout: 5}},
   cache: {default_ttl: 3600, max_size: 1_000_000},
   logging: {level: 'info', retention_days: 7},
+  reports: {timezone: 'UTC'},
   monitoring: {enabled: true, scan_interval: 10, store_interval: 10, raw_retention_hours: 24, rollup_interval: 60, metrics_retention_days: 30, alerts_retention_days: 90, prometheus: {enabled: false, host: '127.0.0.1', port: 9464, path: '/metrics'}},
   engine: {
     market: 'sim',

@@ -117,6 +117,8 @@ export const configSchema = z
         prune_batch: int(10, 100_000),
       })
       .strict(),
+    /** Daily/weekly/monthly reports: their days begin at midnight in this IANA zone. */
+    reports: z.object({timezone: str()}).strict(),
     security: z.object({password_min_length: int(6, 128), password_max_length: int(8, 1024)}).strict(),
     order: z
       .object({

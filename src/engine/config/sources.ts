@@ -11,6 +11,7 @@ export const configFiles: Record<string, Record<string, string>> = {
   'monitoring.yaml': {monitoring: 'monitoring'},
   'security.yaml': {security: 'security'},
   'engine.yaml': {engine: 'engine'},
+  'reports.yaml': {reports: 'reports'},
   'order.yaml': {order: 'order', validation: 'order.validation'},
   'strategy.yaml': {strategy: 'strategy', risk_management: 'strategy.risk_management'},
   'notification.yaml': {email: 'notification.email', sms: 'notification.sms', webhook: 'notification.webhook', recipients: 'notification.recipients', alerts: 'notification.alerts'},
@@ -53,6 +54,7 @@ export const envVars: Record<string, EnvMapping> = {
   REDIS_PASSWORD: {path: 'redis.password'},
   REDIS_DB: {path: 'redis.db'},
   SSL_ENABLED: {path: 'server.ssl.enabled'},
+  REPORT_TIMEZONE: {path: 'reports.timezone'},
   MONITORING_ENABLED: {path: 'monitoring.enabled'},
   MONITORING_SCAN_INTERVAL: {path: 'monitoring.scan_interval'},
 }

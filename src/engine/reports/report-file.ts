@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {accessSync, constants, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {accessSync, constants, createWriteStream, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {invalidInput} from '../errors.js'
 import {show} from '../domain/validate.js'
@@ -43,6 +43,37 @@ export function writeReportFile(path: string, text: string): void {
     } catch {
       // never created, or already renamed
     }
+    const e = error as NodeJS.ErrnoException
+    throw invalidInput(`--output ${show(path)} could not be written: ${e.code ?? e.message}.`, 'Check the path and free space.')
+  }
+}
+
+/**
+ * Like writeReportFile, for output produced as a stream (the PDF): `produce` writes into a stream on
+ * the temporary file and resolves when it has finished; only then is the file renamed into place.
+ */
+export async function writeReportStream(path: string, produce: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+  const target = checkReportPath(path)
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const out = createWriteStream(tmp, {flags: 'wx', mode: 0o644})
+  try {
+    await produce(out)
+    await new Promise<void>((done, fail) => {
+      if (out.writableFinished) done()
+      else {
+        out.once('finish', done)
+        out.once('error', fail)
+      }
+    })
+    renameSync(tmp, target)
+  } catch (error) {
+    out.destroy()
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // never created, or already renamed
+    }
+    if (error instanceof Error && error.name === 'OrdermonError') throw error
     const e = error as NodeJS.ErrnoException
     throw invalidInput(`--output ${show(path)} could not be written: ${e.code ?? e.message}.`, 'Check the path and free space.')
   }

@@ -3,6 +3,7 @@ import {classifyFailure} from '../errors.js'
 import type {Database} from './connection.js'
 import type {Dialect} from './dialect.js'
 import {AlertRepo} from './repos/alerts.js'
+import {ReportRepo} from './repos/reports.js'
 import {AuditRepo} from './repos/audit.js'
 import {ChangeRepo} from './repos/changes.js'
 import {EventRepo} from './repos/events.js'
@@ -25,6 +26,7 @@ export class Store {
   readonly instances: InstanceRepo
   readonly metrics: MetricsRepo
   readonly alerts: AlertRepo
+  readonly reports: ReportRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -37,6 +39,7 @@ export class Store {
     this.instances = new InstanceRepo(knex, dialect)
     this.metrics = new MetricsRepo(knex, dialect)
     this.alerts = new AlertRepo(knex, dialect)
+    this.reports = new ReportRepo(knex, dialect)
   }
 
   /** One round trip: does the database answer right now? */
