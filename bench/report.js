@@ -4,7 +4,8 @@
 // before (the comparison), on MariaDB, run as a process: wall time and peak RSS for PDF and for
 // JSON. Target (issue 11): the PDF in < 60 s and < 300 MB RSS.
 //   BENCH_REPORT_ORDERS=1000000  ORDERMON_BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306
-// The database and the temporary directory are removed at the end.
+// The database and the temporary directory are removed at the end, unless BENCH_REPORT_KEEP=1
+// (to profile a run by hand: the environment to use is printed on stderr).
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -114,6 +115,11 @@ try {
     },
   }, null, 2)}\n`)
 } finally {
+  if (process.env.BENCH_REPORT_KEEP === '1') {
+    process.stderr.write(`kept: cd ${dir} && ORDERMON_HOME=${env.ORDERMON_HOME} ORDERMON_DATABASE_URL=${env.ORDERMON_DATABASE_URL}\n`)
+    await admin.destroy()
+    process.exit(0)
+  }
   await admin.raw('DROP DATABASE IF EXISTS ??', [dbName]).catch(() => {})
   await admin.destroy()
   rmSync(dir, {recursive: true, force: true})

@@ -18,8 +18,9 @@ export function progressBar(label: string): {update(done: number, total: number)
       process.stderr.write(`\r${label} [${'█'.repeat(fill)}${'░'.repeat(width - fill)}] ${done}/${total} ${(ratio * 100).toFixed(0)}%`)
     },
     done() {
-      // Ends the bar's line; a bar never drawn (nothing to do) leaves no blank line.
+      // Ends the bar's line once; a bar never drawn (nothing to do) leaves no blank line.
       if (tty && drawn) process.stderr.write('\n')
+      drawn = false
     },
   }
 }

@@ -21,6 +21,7 @@ interface Io {
 
 export async function runReportCommand(loaded: LoadedConfig, kind: ReportKind, value: string | undefined, flags: {output?: string; format?: string; timezone?: string; 'user-id'?: string; 'strategy-id'?: string; group?: string}, io: Io): Promise<PeriodReportResult['report']> {
   const reading = io.json ? undefined : progressBar('Reading fills')
+  const paginating = io.json ? undefined : progressBar('Laying out pages')
   const pages = io.json ? undefined : progressBar('Drawing pages')
   let result: PeriodReportResult
   try {
@@ -33,10 +34,11 @@ export async function runReportCommand(loaded: LoadedConfig, kind: ReportKind, v
       user_id: flags['user-id'],
       strategy_id: flags['strategy-id'],
       group: flags.group,
-      onProgress: (done, total, stage) => (stage === 'reading' ? reading?.update(done, total) : pages?.update(done, done)),
+      onProgress: (done, total, stage) => (stage === 'reading' ? reading?.update(done, total) : stage === 'paginating' ? paginating?.update(done, done) : (paginating?.done(), pages?.update(done, total))),
     })
   } finally {
     reading?.done()
+    paginating?.done()
     pages?.done()
   }
   const r = result.report

@@ -23,7 +23,7 @@ export const UP = '#1a7f37'
 export const DOWN = '#cf222e'
 
 export function newDocument(info: {title: string; subject: string}): Doc {
-  const doc = new PDFDocument({size: 'A4', margin: MARGIN, bufferPages: true, autoFirstPage: true, info: {Title: info.title, Subject: info.subject, Author: 'ordermon', Creator: 'ordermon', CreationDate: new Date()}})
+  const doc = new PDFDocument({size: 'A4', margin: MARGIN, autoFirstPage: true, info: {Title: info.title, Subject: info.subject, Author: 'ordermon', Creator: 'ordermon', CreationDate: new Date()}})
   doc.registerFont('regular', FONT_REGULAR)
   doc.registerFont('bold', FONT_BOLD)
   doc.font('regular').fillColor(INK)

@@ -1,3 +1,4 @@
+import {Writable} from 'node:stream'
 import {filterText, fmt, fmtChange, SUMMARY_ROWS} from './format.js'
 import {barChart, lineChart} from './pdf-charts.js'
 import {ACCENT, contentWidth, DOWN, FOOTER, heading, INK, MARGIN, MUTED, newDocument, note, UP, type Doc} from './pdf-kit.js'
@@ -6,8 +7,10 @@ import type {ActorActivity, PeriodReport} from './types.js'
 
 /**
  * The PDF a desk head forwards: a title page with the summary, charts, then the tables, page numbers
- * on every page. Pages are buffered (pdfkit's bufferPages) only to write "Page n of N" at the end;
- * the tables are bounded (1,000 problem orders, 500 alerts), so a month's PDF is a few dozen pages.
+ * on every page. "Page n of N" needs N before page 1 is written, and buffering every page until the
+ * end (pdfkit's bufferPages) held 150 MB for a month of 3,000 strategies; so the document is laid out
+ * twice, first into a sink that only counts pages, then for real, each page written out as the next
+ * begins. The layout is deterministic, so both passes break pages at the same rows.
  */
 
 const changeColor = (v: string) => (v.startsWith('+') ? UP : v.startsWith('-') && v !== '-' ? DOWN : undefined)
@@ -99,35 +102,56 @@ function body(doc: Doc, r: PeriodReport): void {
   )
 }
 
-function footers(doc: Doc, r: PeriodReport): void {
-  const range = doc.bufferedPageRange()
-  for (let i = 0; i < range.count; i++) {
-    doc.switchToPage(range.start + i)
-    const y = doc.page.height - MARGIN - FOOTER + 12
-    // Writing below the bottom margin would make pdfkit add a page; lift the margin for the footer.
-    const saved = doc.page.margins.bottom
-    doc.page.margins.bottom = 0
-    doc.font('regular').fontSize(7.5).fillColor(MUTED)
-    doc.text(`${r.title} ${r.period.label}`, MARGIN, y, {width: contentWidth(doc) / 2, lineBreak: false})
-    doc.text(`Page ${i + 1} of ${range.count}`, MARGIN + contentWidth(doc) / 2, y, {width: contentWidth(doc) / 2, align: 'right', lineBreak: false})
-    doc.page.margins.bottom = saved
-  }
+/** pdfkit's current text state, which drawing a footer changes and a continued paragraph relies on. */
+interface TextState {
+  _font: unknown
+  _fontSize: number
+  _fillColor?: [string, number]
 }
 
-/** Writes the whole PDF to `out`; resolves when the stream has finished. */
-export async function renderPdf(report: PeriodReport, out: NodeJS.WritableStream, onPage?: (n: number) => void): Promise<void> {
+/** Draws the footer at the bottom of the page just begun, leaving the text state as it was. */
+function footer(doc: Doc, r: PeriodReport, n: number, total: number | undefined): void {
+  const state = doc as unknown as TextState
+  const saved = {font: state._font, size: state._fontSize, fill: state._fillColor, x: doc.x, y: doc.y, bottom: doc.page.margins.bottom}
+  const y = doc.page.height - MARGIN - FOOTER + 12
+  // Writing below the bottom margin would make pdfkit add a page; lift the margin for the footer.
+  doc.page.margins.bottom = 0
+  doc.font('regular').fontSize(7.5).fillColor(MUTED)
+  doc.text(`${r.title} ${r.period.label}`, MARGIN, y, {width: contentWidth(doc) / 2, lineBreak: false})
+  doc.text(total === undefined ? `Page ${n}` : `Page ${n} of ${total}`, MARGIN + contentWidth(doc) / 2, y, {width: contentWidth(doc) / 2, align: 'right', lineBreak: false})
+  doc.page.margins.bottom = saved.bottom
+  state._font = saved.font
+  state._fontSize = saved.size
+  if (saved.fill) doc.fillColor(...saved.fill)
+  else doc.fillColor(INK)
+  doc.x = saved.x
+  doc.y = saved.y
+}
+
+/** One layout pass into `out`; resolves with the page count once the stream has finished. */
+async function layout(report: PeriodReport, out: NodeJS.WritableStream, total: number | undefined, onPage?: (n: number) => void): Promise<number> {
   const doc = newDocument({title: `${report.title} ${report.period.label}`, subject: `ordermon ${report.period.kind} report, ${report.period.timezone}`})
   let pages = 1
-  doc.on('pageAdded', () => onPage?.(++pages))
   const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', () => resolve())
     out.once('error', reject)
     doc.once('error', reject)
   })
   doc.pipe(out)
+  footer(doc, report, 1, total)
+  doc.on('pageAdded', () => {
+    footer(doc, report, ++pages, total)
+    onPage?.(pages)
+  })
   titlePage(doc, report)
   body(doc, report)
-  footers(doc, report)
   doc.end()
   await finished
+  return pages
+}
+
+/** Writes the whole PDF to `out`; resolves when the stream has finished. */
+export async function renderPdf(report: PeriodReport, out: NodeJS.WritableStream, onPage?: (n: number, total: number | undefined) => void): Promise<void> {
+  const total = await layout(report, new Writable({write: (_chunk, _enc, done) => done()}), undefined, (n) => onPage?.(n, undefined))
+  await layout(report, out, total, (n) => onPage?.(n, total))
 }

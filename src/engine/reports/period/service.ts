@@ -29,8 +29,8 @@ export interface PeriodReportOptions {
   user_id?: string
   strategy_id?: string
   group?: string
-  /** Fills read so far of all to read, and PDF pages drawn (for a progress bar). */
-  onProgress?: (done: number, total: number, stage: 'reading' | 'rendering') => void
+  /** Fills read so far of all to read, then PDF pages laid out (total 0: not known yet) and drawn, for a progress bar. */
+  onProgress?: (done: number, total: number, stage: 'reading' | 'paginating' | 'rendering') => void
   now?: Date
 }
 
@@ -85,7 +85,7 @@ export async function runPeriodReport(loaded: LoadedConfig, o: PeriodReportOptio
 
   if (format === 'pdf') {
     const {renderPdf} = await import('./render-pdf.js')
-    await writeReportStream(o.output!, (out) => renderPdf(report, out, (n) => o.onProgress?.(n, 0, 'rendering')))
+    await writeReportStream(o.output!, (out) => renderPdf(report, out, (n, total) => o.onProgress?.(n, total ?? 0, total === undefined ? 'paginating' : 'rendering')))
     return {report, format, output: o.output}
   }
   const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? renderCsv(report) : renderMarkdown(report)
