@@ -161,6 +161,36 @@ describe.each(backendKinds)('report on %s', (kind) => {
     expect(leftovers(backend.dir)).toEqual([])
   })
 
+  it('a long table runs over pages with its header on each, every page numbered', async () => {
+    // 1,200 rejected orders on 2024-03-05: the table shows the newest 1,000 over about twenty pages.
+    const h = await openHandle({loaded: backend.loaded})
+    try {
+      const rows = Array.from({length: 1200}, (_, i) => {
+        const at = h.store.dialect.toDb(new Date(Date.UTC(2024, 2, 5, 8, 0, i)))
+        return {order_id: `ORDP${String(i).padStart(6, '0')}`, user_id: 'U000902', strategy_id: 'STR000902', symbol: 'NVDA', side: 'sell', order_type: 'limit', time_in_force: 'GTC', quantity: 1, price: 10, status: 'rejected', status_reason: '价格超出涨跌停', created_at: at, updated_at: at, synced_at: at}
+      })
+      for (let i = 0; i < rows.length; i += 200) await h.db.knex('orders').insert(rows.slice(i, i + 200))
+    } finally {
+      await h.close()
+    }
+    ok(await cli(['report', 'daily', '--date', '2024-03-05', '--output', 'long.pdf']))
+    const parser = new PDFParse({data: readFileSync(join(backend.dir, 'long.pdf'))})
+    const text = await parser.getText()
+    await parser.destroy()
+    expect(text.total).toBeGreaterThan(15)
+    expect(text.text).toContain('Showing 1,000 of 1,200')
+    const withRows = text.pages.filter((p) => p.text.includes('ORDP'))
+    expect(withRows.length).toBeGreaterThan(10)
+    for (const page of withRows) expect(page.text).toMatch(/Order\s+User\s+Strategy\s+Symbol\s+Side\s+Qty/)
+    // The newest first, none twice, and the oldest 200 left out.
+    const ids = [...text.text.matchAll(/ORDP\d{6}/g)].map((m) => m[0])
+    expect(new Set(ids).size).toBe(1000)
+    expect(ids[0]).toBe('ORDP001199')
+    expect(ids).not.toContain('ORDP000199')
+    expect(text.text).toContain('价格超出涨跌停')
+    text.pages.forEach((p, i) => expect(p.text).toContain(`Page ${i + 1} of ${text.total}`))
+  })
+
   it('an empty period says so', async () => {
     const r = json(await cli(['report', 'daily', '--date', '2023-06-01', '--json']))
     expect(r.empty).toBe(true)
