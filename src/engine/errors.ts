@@ -10,6 +10,10 @@ export const ExitCode = {
   notFound: 4,
   conflict: 5,
   redisUnavailable: 6,
+  /** Not signed in, or a token that is bad, expired or revoked (HTTP 401). */
+  unauthorized: 7,
+  /** Signed in, but not allowed this (HTTP 403). */
+  forbidden: 8,
   aborted: 130,
 } as const
 
@@ -40,6 +44,10 @@ export const notFound = (message: string, hint?: string) => new OrdermonError('n
 
 export const conflict = (message: string, hint?: string, details?: Record<string, unknown>) =>
   new OrdermonError('conflict', message, {hint, details})
+
+export const unauthorized = (message: string, hint?: string) => new OrdermonError('unauthorized', message, {hint})
+
+export const forbidden = (message: string, hint?: string) => new OrdermonError('forbidden', message, {hint})
 
 export function isOrdermonError(err: unknown): err is OrdermonError {
   return err instanceof OrdermonError

@@ -8,6 +8,7 @@
  * - the live feed: EventFeed;
  * - alerts: engine.alerts (lists, acknowledgement), checkAlertsOnce and openAlertWatch (the watcher
  *   rules, from a process other than the engine), systemStatus (the manual's status shape);
+ * - the REST API's services: openApiServices (sign-in and tokens, access rules, metric history);
  * - the values flags and renderers need: statuses, permissions, errors and exit codes.
  * Importing it does little: every command loads it, so what only some commands need (health checks,
  * the live feed, seed data, the runtime, Redis, the host probe) is imported when first used.
@@ -17,7 +18,7 @@ import type {Actor} from './domain/context.js'
 import type {OrderService} from './domain/orders/service.js'
 import type {StrategyService} from './domain/strategies/service.js'
 import type {UserService} from './domain/users/service.js'
-import {openHandle, type OpenEngineOptions} from './handle.js'
+import {openHandle, type EngineHandle, type OpenEngineOptions} from './handle.js'
 import type {EventFeed} from './feed/event-feed.js'
 import type {DaemonSettings, EngineStatus, ProgressText, StartResult, StopResult} from './daemon/control.js'
 import type {RunEngineOptions, RunningEngine} from './daemon/foreground.js'
@@ -29,6 +30,8 @@ import {SchemaService} from './system/schema.js'
 import {AlertQueries} from './alerts/queries.js'
 import type {AlertCheck, AlertWatch} from './alerts/watch.js'
 import type {SystemStatus} from './system/status.js'
+import {AuthService, requireJwtSecret} from './domain/auth/service.js'
+import {MetricQueries} from './metrics/history.js'
 
 /** One open database and the services over it; close() when done. */
 export interface Engine {
@@ -45,7 +48,10 @@ export interface Engine {
 }
 
 export async function openEngine(options: OpenEngineOptions = {}): Promise<Engine> {
-  const h = await openHandle(options)
+  return engineOver(await openHandle(options))
+}
+
+function engineOver(h: EngineHandle): Engine {
   return {
     loaded: h.loaded,
     database: {label: h.db.label, backend: h.db.client},
@@ -58,7 +64,24 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Engin
   }
 }
 
-/** Checks database, schema, Redis, engine heartbeat, logs, disk and permissions; never throws. */
+/** What the REST API serves from, beside the Engine: sign-in and tokens, and metric history. */
+export interface ApiServices {
+  engine: Engine
+  auth: AuthService
+  metrics: MetricQueries
+  /** One round trip to the database (the health endpoint's check). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Opens the database for the API; refuses (exit 2) without a usable security.jwt_secret. */
+export async function openApiServices(options: OpenEngineOptions = {}): Promise<ApiServices> {
+  const loaded = options.loaded ?? loadConfig(options)
+  requireJwtSecret(loaded.config)
+  const h = await openHandle({...options, loaded})
+  return {engine: engineOver(h), auth: new AuthService({store: h.store, config: h.loaded.config, users: h.users}), metrics: new MetricQueries(h.store), ping: () => h.store.ping(), close: h.close}
+}
+
 export async function checkHealth(loaded: LoadedConfig, options: {counts?: boolean} = {}): Promise<Health> {
   return (await import('./system/health.js')).checkHealth(loaded, options)
 }
@@ -128,10 +151,18 @@ export const isDaemonChild = () => process.env.ORDERMON_DAEMON_CHILD === '1'
 
 export type {Actor, OpenEngineOptions, CleanupResult}
 export {loadConfig, type LoadedConfig}
+export type {OrdermonConfig} from './config/index.js'
 export {describeConfig, type ConfigEntry} from './config/index.js'
 export {environments} from './config/schema.js'
 export type {Check, Health} from './system/health.js'
 export type {SchemaService} from './system/schema.js'
+export {confinedModulePath} from './domain/strategies/module-path.js'
+export {apiActor, isAdmin, requireOwner, requirePermission, scopeUser, type Principal} from './domain/auth/access.js'
+export type {AuthService, ClientInfo, SignedIn} from './domain/auth/service.js'
+export type {MetricHistory, MetricQueries} from './metrics/history.js'
+export {forbidden, invalidInput} from './errors.js'
+/** Refuses (exit 2) a configuration that cannot serve the API: no or a short security.jwt_secret. */
+export {requireJwtSecret as checkApiConfig} from './domain/auth/service.js'
 export {ExitCode, OrdermonError, classifyFailure, isConnectionFailure, isOrdermonError, type ErrorKind} from './errors.js'
 
 export * from './domain/statuses.js'

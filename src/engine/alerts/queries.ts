@@ -2,6 +2,7 @@ import type {Actor} from '../domain/context.js'
 import {alertEvents} from '../domain/events.js'
 import type {ChangeSource} from '../domain/statuses.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
+import {requireOneOf} from '../domain/validate.js'
 import type {AlertFilter, AlertRecord, AlertStatus, NotificationRecord, Store} from '../store/index.js'
 
 export const alertStatuses: readonly AlertStatus[] = ['active', 'acknowledged', 'resolved']
@@ -50,6 +51,16 @@ export class AlertQueries {
     const byAlert = new Map<number, NotificationRecord[]>()
     for (const n of notes) byAlert.set(n.alert_id, [...(byAlert.get(n.alert_id) ?? []), n])
     return {alerts: alerts.map((a) => ({...a, notifications: byAlert.get(a.id) ?? []})), undelivered: await this.store.alerts.undelivered(50)}
+  }
+
+  /** One page of alerts, newest first, with the total: the API's `GET /monitor/alerts?level=&page=&size=`. */
+  async page(o: {level?: string; status?: string; page: number; size: number}): Promise<{total: number; page: number; size: number; alerts: AlertRecord[]}> {
+    const filter: AlertFilter = {
+      levels: o.level ? levelsFrom(o.level) : undefined,
+      statuses: o.status ? [requireOneOf('status', o.status, alertStatuses)] : undefined,
+    }
+    const [total, alerts] = await Promise.all([this.store.alerts.count(filter), this.store.alerts.list({...filter, limit: o.size, offset: (o.page - 1) * o.size})])
+    return {total, page: o.page, size: o.size, alerts}
   }
 
   async acknowledge(id: number, actor: Actor, note?: string): Promise<AlertRecord> {

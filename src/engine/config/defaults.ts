@@ -3,7 +3,7 @@ export const defaults = {
   env: 'development',
   home: './.ordermon',
   debug: false,
-  server: {host: '127.0.0.1', port: 8000, workers: 4, timeout: 30, ssl: {enabled: false}},
+  server: {enabled: false, host: '127.0.0.1', port: 8000, workers: 4, timeout: 30, ssl: {enabled: false}, body_limit: 1_048_576, rate_limit: {window_s: 60, per_user: 1200, per_address: 3000}},
   database: {
     port: 3306,
     charset: 'utf8mb4',
@@ -33,7 +33,7 @@ export const defaults = {
     reader_expiry_hours: 168,
     prune_batch: 1000,
   },
-  security: {password_min_length: 8, password_max_length: 128},
+  security: {password_min_length: 8, password_max_length: 128, access_token_ttl_s: 3600, refresh_token_ttl_s: 604_800, lockout: {max_attempts: 5, window_minutes: 15}},
   order: {
     max_concurrent: 10_000,
     timeout: 30,

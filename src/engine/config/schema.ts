@@ -34,11 +34,17 @@ export const configSchema = z
     debug: bool(),
     server: z
       .object({
+        /** `ordermon start` serves the REST API too (`ordermon api serve` serves it alone). */
+        enabled: bool(),
         host: str(),
         port: int(1, 65535),
         workers: int(1, 256),
         timeout: int(1, 3600),
         ssl: z.object({enabled: bool(), cert_file: str().optional(), key_file: str().optional()}).strict(),
+        /** Largest request body accepted, in bytes. */
+        body_limit: int(1024, 16 * 1024 * 1024),
+        /** Requests per window_s per signed-in user and per client address; over it: 429 with Retry-After. */
+        rate_limit: z.object({window_s: int(1, 3600), per_user: int(1, 10_000_000), per_address: int(1, 10_000_000)}).strict(),
       })
       .strict(),
     database: z
@@ -119,7 +125,18 @@ export const configSchema = z
       .strict(),
     /** Daily/weekly/monthly reports: their days begin at midnight in this IANA zone. */
     reports: z.object({timezone: str()}).strict(),
-    security: z.object({password_min_length: int(6, 128), password_max_length: int(8, 1024)}).strict(),
+    security: z
+      .object({
+        password_min_length: int(6, 128),
+        password_max_length: int(8, 1024),
+        /** Signs the API's tokens (HS256); required when the API is served, at least 32 characters. */
+        jwt_secret: secret().optional(),
+        access_token_ttl_s: int(60, 86_400),
+        refresh_token_ttl_s: int(300, 90 * 86_400),
+        /** max_attempts failed logins within window_minutes lock the account until an admin clears it. */
+        lockout: z.object({max_attempts: int(1, 1000), window_minutes: int(1, 1440)}).strict(),
+      })
+      .strict(),
     order: z
       .object({
         max_concurrent: int(1, 10_000_000),

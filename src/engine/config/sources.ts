@@ -4,7 +4,7 @@
  * file declares which config path each of its top-level sections lands on.
  */
 export const configFiles: Record<string, Record<string, string>> = {
-  'server.yaml': {server: 'server', ssl: 'server.ssl'},
+  'server.yaml': {server: 'server', ssl: 'server.ssl', rate_limit: 'server.rate_limit'},
   'database.yaml': {database: 'database', pool: 'database.pool'},
   'cache.yaml': {redis: 'redis', pool: 'redis.pool', cache: 'cache'},
   'logging.yaml': {logging: 'logging'},
@@ -54,6 +54,8 @@ export const envVars: Record<string, EnvMapping> = {
   REDIS_PASSWORD: {path: 'redis.password'},
   REDIS_DB: {path: 'redis.db'},
   SSL_ENABLED: {path: 'server.ssl.enabled'},
+  SERVER_ENABLED: {path: 'server.enabled'},
+  JWT_SECRET_KEY: {path: 'security.jwt_secret'},
   REPORT_TIMEZONE: {path: 'reports.timezone'},
   MONITORING_ENABLED: {path: 'monitoring.enabled'},
   MONITORING_SCAN_INTERVAL: {path: 'monitoring.scan_interval'},

@@ -11,6 +11,7 @@ import {InstanceRepo} from './repos/instances.js'
 import {MetricsRepo} from './repos/metrics.js'
 import {OrderRepo} from './repos/orders.js'
 import {SequenceRepo} from './repos/sequences.js'
+import {SessionRepo} from './repos/sessions.js'
 import {StrategyRepo} from './repos/strategies.js'
 import {UserRepo} from './repos/users.js'
 
@@ -27,6 +28,7 @@ export class Store {
   readonly metrics: MetricsRepo
   readonly alerts: AlertRepo
   readonly reports: ReportRepo
+  readonly sessions: SessionRepo
 
   constructor(readonly knex: Knex, readonly dialect: Dialect) {
     this.users = new UserRepo(knex, dialect)
@@ -40,6 +42,7 @@ export class Store {
     this.metrics = new MetricsRepo(knex, dialect)
     this.alerts = new AlertRepo(knex, dialect)
     this.reports = new ReportRepo(knex, dialect)
+    this.sessions = new SessionRepo(knex, dialect)
   }
 
   /** One round trip: does the database answer right now? */
@@ -72,11 +75,12 @@ export class Store {
 export {openDatabase, describeTarget, type Database} from './connection.js'
 export {migrateLatest, rollback, migrationStatus, pendingCount, type MigrationStatus} from './migrator.js'
 export * from './repos/users.js'
+export type {LiveSession, NewSession} from './repos/sessions.js'
 export type {AuditRecord, AuditEntry} from './repos/audit.js'
 export type {NewEvent, StoredEvent} from './repos/events.js'
 export * from './repos/strategies.js'
 export * from './repos/orders.js'
 export type {ChangedRow, WatchedTable} from './repos/changes.js'
 export type {EngineInstance, InstanceRow} from './repos/instances.js'
-export type {MetricPoint} from './repos/metrics.js'
+export type {MetricPoint, RangePoint} from './repos/metrics.js'
 export type {AlertRecord, AlertStatus, AlertFilter, NewAlert, NotificationRecord, NotificationKind, NotificationStatus} from './repos/alerts.js'

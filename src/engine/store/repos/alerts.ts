@@ -43,6 +43,7 @@ export interface AlertFilter {
   since?: Date
   rule?: string
   limit?: number
+  offset?: number
 }
 
 export interface NotificationRecord {
@@ -143,13 +144,24 @@ export class AlertRepo {
     return n > 0
   }
 
-  async list(f: AlertFilter = {}): Promise<AlertRecord[]> {
-    const q = this.knex('alerts').orderBy('id', 'desc').limit(Math.min(f.limit ?? 200, 10_000))
+  private filtered(f: AlertFilter): Knex.QueryBuilder {
+    const q = this.knex('alerts')
     if (f.levels?.length) q.whereIn('level', f.levels)
     if (f.statuses?.length) q.whereIn('status', f.statuses)
     if (f.since) q.where('created_at', '>=', this.dialect.toDb(f.since))
     if (f.rule) q.where('rule', f.rule)
-    return (await q).map((r) => this.toAlert(r))
+    return q
+  }
+
+  async list(f: AlertFilter = {}): Promise<AlertRecord[]> {
+    const q = this.filtered(f).orderBy('id', 'desc').limit(Math.min(f.limit ?? 200, 10_000))
+    if (f.offset) q.offset(f.offset)
+    return (await q).map((r: Record<string, unknown>) => this.toAlert(r))
+  }
+
+  async count(f: AlertFilter = {}): Promise<number> {
+    const row = await this.filtered(f).count({n: '*'}).first()
+    return Number(row?.n ?? 0)
   }
 
   // --- notifications ---------------------------------------------------------------------------

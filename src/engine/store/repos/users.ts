@@ -52,25 +52,30 @@ export interface LoginRecord {
   reason: string | null
 }
 
+/** A users row as a User (also for queries of other repos that join users). */
+export function userFromRow(dialect: Dialect, r: Record<string, unknown>): User {
+  return {
+    user_id: String(r.user_id),
+    username: String(r.username),
+    name: (r.name as string) ?? null,
+    email: (r.email as string) ?? null,
+    phone: (r.phone as string) ?? null,
+    type: r.type as UserType,
+    role: r.role as UserRole,
+    permissions: dialect.fromJson<string[]>(r.permissions, []),
+    group: (r.group_name as string) ?? null,
+    status: r.status as UserStatus,
+    created_at: dialect.toIso(r.created_at)!,
+    updated_at: dialect.toIso(r.updated_at)!,
+    last_login_at: dialect.toIso(r.last_login_at),
+  }
+}
+
 export class UserRepo {
   constructor(private readonly knex: Knex, private readonly dialect: Dialect) {}
 
   private toUser(r: Record<string, unknown>): User {
-    return {
-      user_id: String(r.user_id),
-      username: String(r.username),
-      name: (r.name as string) ?? null,
-      email: (r.email as string) ?? null,
-      phone: (r.phone as string) ?? null,
-      type: r.type as UserType,
-      role: r.role as UserRole,
-      permissions: this.dialect.fromJson<string[]>(r.permissions, []),
-      group: (r.group_name as string) ?? null,
-      status: r.status as UserStatus,
-      created_at: this.dialect.toIso(r.created_at)!,
-      updated_at: this.dialect.toIso(r.updated_at)!,
-      last_login_at: this.dialect.toIso(r.last_login_at),
-    }
+    return userFromRow(this.dialect, r)
   }
 
   private toColumns(patch: UserPatch): Record<string, unknown> {
@@ -173,6 +178,18 @@ export class UserRepo {
       await this.knex('users')
         .where({user_id: userId})
         .update({last_login_at: login.at ? this.dialect.toDb(login.at) : this.dialect.now(this.knex), ...this.dialect.touch(this.knex)})
+  }
+
+  /** Failed sign-ins within the window that no successful one has followed: what lockout counts. */
+  async recentFailures(userId: string, since: Date): Promise<number> {
+    const lastSuccess = this.knex('login_history').where({user_id: userId, success: true}).max({id: 'id'})
+    const row = await this.knex('login_history')
+      .where({user_id: userId, success: false})
+      .where('at', '>=', this.dialect.toDb(since))
+      .where('id', '>', this.knex.raw('COALESCE((?), 0)', [lastSuccess]))
+      .count({n: '*'})
+      .first()
+    return Number(row?.n ?? 0)
   }
 
   async loginHistory(userId: string, limit: number): Promise<LoginRecord[]> {
