@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {success} from '../cli/output.js'
 import {eventLine} from '../cli/views/events.js'
-import {isDaemonChild, runEngine, startDaemon, type DaemonSettings, type EngineState, type StartResult} from '../engine/index.js'
+import {checkApiConfig, isDaemonChild, runEngine, startDaemon, type DaemonSettings, type EngineState, type StartResult} from '../engine/index.js'
 
 export default class Start extends BaseCommand<typeof Start> {
   static override summary = 'Run the monitoring engine: in the foreground, or detached with --daemon.'
@@ -26,6 +26,9 @@ export default class Start extends BaseCommand<typeof Start> {
 
   async run(): Promise<EngineState | StartResult> {
     const loaded = this.config_(this.overrides())
+    // With server.enabled the API comes up beside the engine; refuse now, before any detaching.
+    const api = loaded.config.server.enabled
+    if (api) checkApiConfig(loaded.config)
     if (this.flags.daemon) {
       const r = await this.withSpinner((onProgress) => startDaemon({loaded, settings: this.flags as DaemonSettings, timeoutS: this.flags.timeout, onProgress}))
       const s = r.state
@@ -40,6 +43,14 @@ export default class Start extends BaseCommand<typeof Start> {
       notice: (line, warning) => (warning || !quiet) && this.logToStderr(line),
       // SIGHUP reads the same sources again, with the same flags on top.
       reloadConfig: () => this.reloadConfig(this.overrides()),
+      // The HTTP server loads only when it is wanted.
+      alongside: api
+        ? async () => {
+            const {serveApi} = await import('../api/serve.js')
+            const running = await serveApi({loaded, version: this.config.version})
+            return {line: `REST API on ${running.url} (OpenAPI: ${running.url}/openapi.json).`, close: running.close}
+          }
+        : undefined,
     })
   }
 }

@@ -12,6 +12,19 @@ export interface RunEngineOptions {
   notice?: (line: string, warning?: boolean) => void
   /** SIGHUP: the configuration read again, from the same sources (throws if it is invalid). */
   reloadConfig: () => LoadedConfig
+  /**
+   * Something served beside the engine (the REST API when server.enabled): started once the engine
+   * runs, closed before it stops, so no request reaches a stopping engine. Kept abstract here so the
+   * engine does not depend on the HTTP framework.
+   */
+  alongside?: () => Promise<Sidecar>
+}
+
+/** A service running beside the engine in the same process. */
+export interface Sidecar {
+  /** The notice line once it is up (e.g. the API's URL). */
+  line: string
+  close(): Promise<void>
 }
 
 /** An engine running in this process, for callers that drive it themselves (the demo, tests). */
@@ -57,8 +70,16 @@ export async function runEngine(options: RunEngineOptions): Promise<EngineState>
   process.once('SIGINT', onSignal('SIGINT'))
   process.once('SIGTERM', onSignal('SIGTERM'))
   await engine.start()
+  let sidecar: Sidecar | undefined
+  try {
+    sidecar = options.alongside ? await options.alongside() : undefined
+  } catch (error) {
+    await engine.stop()
+    throw error
+  }
   const s = engine.status()
   notice(`Engine ${s.instance_id} running on ${s.database}${s.redis ? ` + ${s.redis}` : ''}: ${s.users} users, ${s.strategies} strategies, ${s.open_orders} open orders. Ctrl-C to stop.`)
+  if (sidecar) notice(sidecar.line)
   const onHup = () => {
     try {
       const changed = engine.reload(options.reloadConfig())
@@ -73,7 +94,8 @@ export async function runEngine(options: RunEngineOptions): Promise<EngineState>
       notice(`\n${reason}: stopping (finishing in-flight work, flushing the outbox)...`)
       // A second signal while stopping means "now".
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
-      engine.stop().then(resolve, resolve)
+      const closing = sidecar ? sidecar.close().catch((error: unknown) => notice(`API did not close cleanly: ${String(error)}`, true)) : Promise.resolve()
+      closing.then(() => engine.stop()).then(resolve, resolve)
     }
     if (requested) stopNow(requested)
   })
