@@ -1,5 +1,6 @@
 import {isAbsolute, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
+import {confinedModulePath} from '../domain/strategies/module-path.js'
 import {invalidInput} from '../errors.js'
 import type {Strategy} from '../store/index.js'
 import {ArbitrageStrategy} from './arbitrage.js'
@@ -21,6 +22,8 @@ export async function loadStrategy(config: Strategy, baseDir: string): Promise<T
   const factory = builtIn[config.type]
   if (factory) return factory(config)
   if (!config.module_path) throw invalidInput(`Strategy ${config.strategy_id} is custom but has no module_path.`)
+  // A module named through the API is code from a network client: only from inside strategies_dir.
+  if (config.module_origin === 'api') confinedModulePath(baseDir, config.module_path)
   const path = isAbsolute(config.module_path) ? config.module_path : resolve(baseDir, config.module_path)
   const mod = (await import(pathToFileURL(path).href)) as {default?: unknown}
   if (typeof mod.default !== 'function') throw invalidInput(`${path} must default-export a function (config) => strategy.`)

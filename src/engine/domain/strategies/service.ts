@@ -1,5 +1,5 @@
 import {conflict, invalidInput, notFound} from '../../errors.js'
-import {type Strategy, type Store} from '../../store/index.js'
+import {type Strategy, type StrategyPatch, type Store} from '../../store/index.js'
 import {openOrderStatuses, strategyStatuses, strategyTypes, type StrategyStatus} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
 import {strategyEvents} from '../events.js'
@@ -92,7 +92,7 @@ export class StrategyService {
       const strategyId = explicitId ?? formatStrategyId(await tx.sequences.allocate('strategy'))
       const m = /^STR(\d+)$/.exec(strategyId)
       if (explicitId && m) await tx.sequences.ensureAtLeast('strategy', Number(m[1]))
-      await tx.strategies.insert({strategy_id: strategyId, user_id: userId, name, type, status: 'stopped', parameters, risk_management, schedule, module_path})
+      await tx.strategies.insert({strategy_id: strategyId, user_id: userId, name, type, status: 'stopped', parameters, risk_management, schedule, module_path, module_origin: module_path ? actor.source : null})
       await tx.audit.record({actor: actor.name, action: 'strategy.create', target_type: 'strategy', target: strategyId, details: {user_id: userId, name, type}})
       await tx.events.append(strategyEvents.created({strategy_id: strategyId, user_id: userId, name, type, status: 'stopped'}, actor.source))
       return (await tx.strategies.find(strategyId))!
@@ -157,7 +157,9 @@ export class StrategyService {
         .filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(s[k as keyof Strategy]))
         .map(([k]) => k)
       if (changed.length === 0) return {strategy: s, changed}
-      await tx.strategies.update(s.strategy_id, Object.fromEntries(changed.map((k) => [k, patch[k as keyof typeof patch]])))
+      const cols: StrategyPatch = Object.fromEntries(changed.map((k) => [k, patch[k as keyof typeof patch]]))
+      if (changed.includes('module_path')) cols.module_origin = actor.source
+      await tx.strategies.update(s.strategy_id, cols)
       await tx.audit.record({actor: actor.name, action: 'strategy.update', target_type: 'strategy', target: s.strategy_id, details: {changed}})
       await tx.events.append(strategyEvents.updated(s, changed, s.version + 1, actor.source))
       return {strategy: (await tx.strategies.find(s.strategy_id))!, changed}

@@ -12,6 +12,8 @@ export interface Strategy {
   risk_management: Record<string, unknown>
   schedule: Record<string, unknown> | null
   module_path: string | null
+  /** Who last set module_path (cli, api, engine); the engine confines what came through the API. */
+  module_origin?: 'cli' | 'api' | 'engine' | null
   status_reason: string | null
   version: number
   created_at: string
@@ -22,6 +24,7 @@ export interface Strategy {
 
 export type NewStrategyRow = Pick<Strategy, 'strategy_id' | 'user_id' | 'name' | 'type' | 'status' | 'parameters' | 'risk_management' | 'schedule'> & {
   module_path?: string | null
+  module_origin?: 'cli' | 'api' | 'engine' | null
 }
 
 export interface StrategyPatch {
@@ -32,6 +35,7 @@ export interface StrategyPatch {
   risk_management?: Record<string, unknown>
   schedule?: Record<string, unknown> | null
   module_path?: string | null
+  module_origin?: 'cli' | 'api' | 'engine' | null
   started?: boolean
   stopped?: boolean
 }
@@ -58,6 +62,7 @@ export class StrategyRepo {
       risk_management: this.dialect.fromJson(r.risk_management, {}),
       schedule: this.dialect.fromJson(r.schedule, null),
       module_path: (r.module_path as string) ?? null,
+      module_origin: (r.module_origin as Strategy['module_origin']) ?? null,
       status_reason: (r.status_reason as string) ?? null,
       version: Number(r.version),
       created_at: this.dialect.toIso(r.created_at)!,
@@ -71,6 +76,7 @@ export class StrategyRepo {
     await this.knex('strategies').insert({
       ...row,
       module_path: row.module_path ?? null,
+      module_origin: row.module_origin ?? null,
       parameters: this.dialect.toJson(row.parameters),
       risk_management: this.dialect.toJson(row.risk_management),
       schedule: this.dialect.toJson(row.schedule),
