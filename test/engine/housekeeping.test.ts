@@ -121,6 +121,23 @@ describe.each(backendKinds)('housekeeping on %s', (kind: BackendKind) => {
     expect((await keeper({ORDERMON__MONITORING__ALERTS_RETENTION_DAYS: '90'}).run()).alerts_pruned).toBe(0)
   })
 
+  it('API sign-ins whose refresh token expired are deleted; live and revoked-but-unexpired ones stay', async () => {
+    const {store} = ctx.engine
+    const [user] = await ctx.engine.db.knex('users').select('user_id').limit(1)
+    const userId = user ? String(user.user_id) : (await ctx.engine.users.create({username: 'hk_session', password: 'Session-pass-1'}, {name: 'test', source: 'cli'})).user_id
+    const session = (id: string, expiresInMs: number) => store.sessions.insert({session_id: id, user_id: userId, refresh_jti: `j-${id}`, expires_at: new Date(Date.now() + expiresInMs), ip: null, agent: null})
+    await session('hk-expired-1', -3_600_000)
+    await session('hk-expired-2', -60_000)
+    await session('hk-live', 3_600_000)
+    await session('hk-revoked', 3_600_000)
+    await store.sessions.revoke('hk-revoked', 'logged out')
+    const r = await keeper().run()
+    expect(r.sessions_pruned).toBe(2)
+    const left = (await ctx.engine.db.knex('api_sessions').where('session_id', 'like', 'hk-%').orderBy('session_id').pluck('session_id')) as string[]
+    expect(left).toEqual(['hk-live', 'hk-revoked'])
+    expect((await keeper().run()).sessions_pruned).toBe(0)
+  })
+
   it('metric samples past their retention go; business history stays', async () => {
     const knex = ctx.engine.db.knex
     await knex('metrics').delete()

@@ -22,6 +22,8 @@ export interface HousekeepingResult {
   /** Raw metric samples averaged into rolled-up rows (and deleted) this pass. */
   metrics_rolled_up: number
   alerts_pruned: number
+  /** API sign-ins whose refresh token has expired (they can never be used again). */
+  sessions_pruned: number
   readers_expired: string[]
   logs_removed: number
 }
@@ -40,7 +42,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * What keeps a months-long engine's footprint flat: published events and metric samples past
  * their retention are deleted in small batches (never an event a live reader has not passed), raw
  * samples past their own retention are rolled up into coarser rows, stale reader positions
- * expire, old engine rows go, and log files age out once a day.
+ * expire, expired API sign-ins go, old engine rows go, and log files age out once a day.
  */
 export class Housekeeping {
   private logsDay = ''
@@ -50,7 +52,7 @@ export class Housekeeping {
   async run(now = new Date()): Promise<HousekeepingResult> {
     const deadline = Date.now() + PASS_BUDGET_MS
     const {expired, upTo} = await this.safeEventPosition()
-    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, metrics_rolled_up: 0, alerts_pruned: 0, readers_expired: expired, logs_removed: 0}
+    const result: HousekeepingResult = {events_pruned: 0, metrics_pruned: 0, metrics_rolled_up: 0, alerts_pruned: 0, sessions_pruned: 0, readers_expired: expired, logs_removed: 0}
     const c = this.options.config()
     const eventsBefore = new Date(now.getTime() - c.engine.events_retention_hours * 3_600_000)
     result.events_pruned = await this.drain((batch) => this.options.store.events.pruneBatch(upTo, eventsBefore, batch), deadline)
@@ -59,9 +61,10 @@ export class Housekeeping {
     // Resolved alerts (with their notifications) age out; open ones stay whatever their age.
     const alertsBefore = new Date(now.getTime() - c.monitoring.alerts_retention_days * 86_400_000)
     result.alerts_pruned = await this.drain((batch) => this.options.store.alerts.pruneBatch(alertsBefore, batch), deadline)
+    result.sessions_pruned = await this.drain((batch) => this.options.store.sessions.pruneExpired(now, batch), deadline)
     await this.options.store.instances.pruneStopped(INSTANCE_ROWS_KEEP_MS)
     result.logs_removed = this.logRetention(now)
-    if (result.events_pruned || result.metrics_pruned || result.metrics_rolled_up || result.alerts_pruned || expired.length) this.options.logger.info('housekeeping', result)
+    if (result.events_pruned || result.metrics_pruned || result.metrics_rolled_up || result.alerts_pruned || result.sessions_pruned || expired.length) this.options.logger.info('housekeeping', result)
     return result
   }
 
