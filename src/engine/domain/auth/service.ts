@@ -38,6 +38,8 @@ export function requireJwtSecret(config: OrdermonConfig): string {
   return secret
 }
 
+const WRONG_PASSWORD = 'wrong password'
+
 const clip = (v: string | null, n: number) => (v === null ? null : v.slice(0, n))
 
 export class AuthService {
@@ -70,9 +72,13 @@ export class AuthService {
     }
     const hash = await store.users.passwordHash(user.user_id)
     if (!hash || !(await verifyPassword(hash, password))) {
-      await store.users.recordLogin(user.user_id, {...meta, success: false, reason: 'wrong password'})
+      await store.users.recordLogin(user.user_id, {...meta, success: false, reason: WRONG_PASSWORD})
       const {max_attempts, window_minutes} = this.security.lockout
-      const failures = await store.users.recentFailures(user.user_id, new Date(Date.now() - window_minutes * 60_000))
+      // Counted from the later of the window's start and the account's last change, so an admin's
+      // unlock (or a successful sign-in) starts the count afresh; refusals of a locked account
+      // are recorded but not counted.
+      const since = Math.max(Date.now() - window_minutes * 60_000, Date.parse(user.updated_at) || 0)
+      const failures = await store.users.recentFailures(user.user_id, new Date(since), WRONG_PASSWORD)
       if (failures >= max_attempts) {
         await this.deps.users.setStatus({user_id: user.user_id}, 'locked', {name: 'ordermon-api', source: 'api'}, `${failures} failed sign-ins within ${window_minutes} minutes`)
         throw forbidden(`Too many failed sign-ins: the account is now locked.`, 'An administrator can unlock it (`ordermon user status --status active`).')

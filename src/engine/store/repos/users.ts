@@ -181,10 +181,11 @@ export class UserRepo {
   }
 
   /** Failed sign-ins within the window that no successful one has followed: what lockout counts. */
-  async recentFailures(userId: string, since: Date): Promise<number> {
+  /** Failed sign-ins with this reason since `since` and since the last successful one. */
+  async recentFailures(userId: string, since: Date, reason: string): Promise<number> {
     const lastSuccess = this.knex('login_history').where({user_id: userId, success: true}).max({id: 'id'})
     const row = await this.knex('login_history')
-      .where({user_id: userId, success: false})
+      .where({user_id: userId, success: false, reason})
       .where('at', '>=', this.dialect.toDb(since))
       .where('id', '>', this.knex.raw('COALESCE((?), 0)', [lastSuccess]))
       .count({n: '*'})
