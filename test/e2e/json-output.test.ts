@@ -44,6 +44,8 @@ const cases: Array<[string, Case]> = [
   ['db:seed', {args: () => ['db', 'seed']}],
   ['system:config', {args: () => ['system', 'config', '--key', 'order']}],
   ['system:cleanup-logs', {args: () => ['system', 'cleanup-logs', '--days', '7']}],
+  // No security.jwt_secret here: the server refuses to start, and says so as one JSON error document.
+  ['api:serve', {args: () => ['api', 'serve', '--port', '0'], exit: 2, after: (d) => expect(d.error?.message ?? d.message).toMatch(/jwt_secret/)}],
   ['user:list', {args: () => ['user', 'list'], after: (d, c) => (c.users = Object.fromEntries(d.users.map((u: any) => [u.username, u.user_id])))}],
   ['user:create', {args: () => ['user', 'create', '--username', 'jsonuser1', '--password', pw, '--name', 'Json User', '--email', 'jsonuser1@example.com', '--type', 'personal'], after: (d, c) => (c.newUser = d.user_id ?? d.user?.user_id)}],
   ['user:create-admin', {args: () => ['user', 'create-admin', '--username', 'jsonadmin1', '--password', pw, '--email', 'jsonadmin1@example.com']}],

@@ -31,7 +31,7 @@ const target = (file: string, spec: string) => relative(root, resolve(dirname(fi
 const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`)
 
 describe('the front door', () => {
-  const outside = ['src/commands', 'src/tui', 'src/cli', 'src/hooks'].flatMap((d) => files(join(root, d)))
+  const outside = ['src/commands', 'src/tui', 'src/cli', 'src/hooks', 'src/api'].flatMap((d) => files(join(root, d)))
   const engine = files(join(src, 'engine'))
 
   it('finds the sources it checks (the check itself works)', () => {
@@ -40,9 +40,10 @@ describe('the front door', () => {
     const start = specifiers(join(src, 'commands/start.ts'))
     expect(start).toContain('../engine/index.js')
     expect(specifiers(join(src, 'commands/monitor/real-time.ts'))).toContain('../../tui/run.js')
+    expect(specifiers(join(src, 'api/routes/orders.ts'))).toContain('../../engine/index.js')
   })
 
-  it('commands, the panel and the CLI glue import from src/engine/index.ts and nothing else of the engine', () => {
+  it('commands, the panel, the REST API and the CLI glue import from src/engine/index.ts and nothing else of the engine', () => {
     const reaching: string[] = []
     for (const file of outside)
       for (const spec of specifiers(file)) {
@@ -53,12 +54,12 @@ describe('the front door', () => {
     expect(reaching).toEqual([])
   })
 
-  it('the engine imports nothing of the CLI, the panel, oclif, Ink, React, chalk or cli-table3', () => {
+  it('the engine imports nothing of the CLI, the panel, the HTTP server, oclif, Ink, React, chalk, cli-table3 or fastify', () => {
     const wrong: string[] = []
     for (const file of engine)
       for (const spec of specifiers(file)) {
         const to = spec.startsWith('.') ? target(file, spec) : spec
-        if (['src/cli', 'src/commands', 'src/tui', 'src/hooks'].some((d) => under(to, d)) || /^(@oclif\/|ink$|ink\/|react$|react\/|chalk$|cli-table3$|@inquirer\/)/.test(to))
+        if (['src/cli', 'src/commands', 'src/tui', 'src/hooks', 'src/api'].some((d) => under(to, d)) || /^(@oclif\/|ink$|ink\/|react$|react\/|chalk$|cli-table3$|@inquirer\/|fastify$|@fastify\/)/.test(to))
           wrong.push(`${relative(root, file)} imports ${spec}`)
       }
     expect(wrong).toEqual([])

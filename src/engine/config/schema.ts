@@ -37,7 +37,8 @@ export const configSchema = z
         /** `ordermon start` serves the REST API too (`ordermon api serve` serves it alone). */
         enabled: bool(),
         host: str(),
-        port: int(1, 65535),
+        /** 0: any free port (the URL printed at start says which). */
+        port: int(0, 65535),
         workers: int(1, 256),
         timeout: int(1, 3600),
         ssl: z.object({enabled: bool(), cert_file: str().optional(), key_file: str().optional()}).strict(),
