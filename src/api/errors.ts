@@ -27,6 +27,10 @@ export class HttpError extends Error {
   }
 }
 
+// The engine's hints are written for the terminal ("add --price", "run `ordermon ...`"): an API
+// client is better served by the message alone than by a flag it cannot pass.
+const apiHint = (hint: string | undefined) => (hint && !/`ordermon |(^|\s)--[a-z]/.test(hint) ? hint : undefined)
+
 const send = (reply: FastifyReply, status: number, message: string, error: ErrorEnvelope['error']) => reply.code(status).send({code: status, message, data: null, error} satisfies ErrorEnvelope)
 
 /** "body/quantity must be number" → field quantity, "quantity must be number". */
@@ -48,7 +52,7 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   if (isOrdermonError(error)) {
     const field = typeof error.details?.field === 'string' ? error.details.field : undefined
-    return send(reply, statusByKind[error.kind] ?? 500, error.message, {kind: error.kind, field, hint: error.hint})
+    return send(reply, statusByKind[error.kind] ?? 500, error.message, {kind: error.kind, field, hint: apiHint(error.hint)})
   }
   const fe = error as FastifyError
   if (fe.validation) {
