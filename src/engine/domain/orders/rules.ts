@@ -4,28 +4,31 @@ import {type Order} from '../../store/index.js'
 import {orderSides, orderTypes, timesInForce} from '../statuses.js'
 import {requireOneOf, requireText, show} from '../validate.js'
 
+/** The error names the field, so the API can say which one (`error.field`). */
+const fieldError = (field: string, message: string) => invalidInput(message, undefined, {field})
+
 /** Numbers arrive as text from flags and JSON; anything but a plain finite decimal is refused. */
 export function parseAmount(field: string, value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined
   const text = String(value).trim()
-  if (text === '') throw invalidInput(`${field} must not be empty.`)
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw invalidInput(`${field} ${show(value)} is not a number.`)
+  if (text === '') throw fieldError(field, `${field} must not be empty.`)
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw fieldError(field, `${field} ${show(value)} is not a number.`)
   const n = Number(text)
-  if (!Number.isFinite(n)) throw invalidInput(`${field} ${show(value)} is too large.`)
+  if (!Number.isFinite(n)) throw fieldError(field, `${field} ${show(value)} is too large.`)
   return n
 }
 
 /** At most 8 decimal places: what the DECIMAL(24,8) columns hold. */
 function checkPrecision(field: string, n: number): void {
-  if (Math.abs(n * 1e8 - Math.round(n * 1e8)) > 1e-3) throw invalidInput(`${field} ${n} has more than 8 decimal places.`)
+  if (Math.abs(n * 1e8 - Math.round(n * 1e8)) > 1e-3) throw fieldError(field, `${field} ${n} has more than 8 decimal places.`)
 }
 
 export function validQuantity(value: string | number | undefined, limits: OrdermonConfig['order']['validation'], field = 'quantity'): number {
   const q = parseAmount(field, value)
-  if (q === undefined) throw invalidInput(`${field} is required.`)
-  if (q <= 0) throw invalidInput(`${field} must be greater than 0 (got ${show(value)}).`)
-  if (q < limits.min_quantity) throw invalidInput(`${field} ${q} is below the minimum ${limits.min_quantity} (order.validation.min_quantity).`)
-  if (q > limits.max_quantity) throw invalidInput(`${field} ${show(value)} is above the maximum ${limits.max_quantity} (order.validation.max_quantity).`)
+  if (q === undefined) throw fieldError(field, `${field} is required.`)
+  if (q <= 0) throw fieldError(field, `${field} must be greater than 0 (got ${show(value)}).`)
+  if (q < limits.min_quantity) throw fieldError(field, `${field} ${q} is below the minimum ${limits.min_quantity} (order.validation.min_quantity).`)
+  if (q > limits.max_quantity) throw fieldError(field, `${field} ${show(value)} is above the maximum ${limits.max_quantity} (order.validation.max_quantity).`)
   checkPrecision(field, q)
   return q
 }
@@ -33,9 +36,9 @@ export function validQuantity(value: string | number | undefined, limits: Orderm
 export function validPrice(value: string | number | undefined, limits: OrdermonConfig['order']['validation'], field = 'price'): number | undefined {
   const p = parseAmount(field, value)
   if (p === undefined) return undefined
-  if (p <= 0) throw invalidInput(`${field} must be greater than 0 (got ${show(value)}).`)
-  if (p < limits.min_price) throw invalidInput(`${field} ${p} is below the minimum ${limits.min_price} (order.validation.min_price).`)
-  if (p > limits.max_price) throw invalidInput(`${field} ${show(value)} is above the maximum ${limits.max_price} (order.validation.max_price).`)
+  if (p <= 0) throw fieldError(field, `${field} must be greater than 0 (got ${show(value)}).`)
+  if (p < limits.min_price) throw fieldError(field, `${field} ${p} is below the minimum ${limits.min_price} (order.validation.min_price).`)
+  if (p > limits.max_price) throw fieldError(field, `${field} ${show(value)} is above the maximum ${limits.max_price} (order.validation.max_price).`)
   checkPrecision(field, p)
   return p
 }
@@ -60,9 +63,9 @@ export function validTerms(
   const quantity = validQuantity(input.quantity, limits)
   const price = validPrice(input.price, limits) ?? null
   const stop_price = validPrice(input.stop_price, limits, 'stop price') ?? null
-  if ((order_type === 'limit' || order_type === 'stop_limit') && price === null) throw invalidInput(`A ${order_type} order needs a price.`, 'Add --price.')
-  if ((order_type === 'market' || order_type === 'stop') && price !== null) throw invalidInput(`A ${order_type} order takes no price; it executes at the market.`, 'Drop --price, or use --order-type limit.')
-  if ((order_type === 'stop' || order_type === 'stop_limit') && stop_price === null) throw invalidInput(`A ${order_type} order needs a stop price.`, 'Add --stop-price.')
-  if ((order_type === 'market' || order_type === 'limit') && stop_price !== null) throw invalidInput(`A ${order_type} order takes no stop price.`)
+  if ((order_type === 'limit' || order_type === 'stop_limit') && price === null) throw invalidInput(`A ${order_type} order needs a price.`, 'Add --price.', {field: 'price'})
+  if ((order_type === 'market' || order_type === 'stop') && price !== null) throw invalidInput(`A ${order_type} order takes no price; it executes at the market.`, 'Drop --price, or use --order-type limit.', {field: 'price'})
+  if ((order_type === 'stop' || order_type === 'stop_limit') && stop_price === null) throw invalidInput(`A ${order_type} order needs a stop price.`, 'Add --stop-price.', {field: 'stop_price'})
+  if ((order_type === 'market' || order_type === 'limit') && stop_price !== null) throw invalidInput(`A ${order_type} order takes no stop price.`, undefined, {field: 'stop_price'})
   return {side, order_type, time_in_force, quantity, price, stop_price}
 }
