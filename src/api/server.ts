@@ -1,5 +1,5 @@
 import {Ajv} from 'ajv'
-import Fastify, {type FastifyInstance} from 'fastify'
+import Fastify, {type FastifyInstance, type FastifyReply} from 'fastify'
 import swagger from '@fastify/swagger'
 import type {ApiServices, OrdermonConfig} from '../engine/index.js'
 import {bearer, type ApiContext} from './context.js'
@@ -44,6 +44,11 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     requestTimeout: server.timeout * 1000,
     return503OnClosing: true,
     routerOptions: {maxParamLength: 200},
+    // Errors the router raises before any route runs (an id too long, a malformed URL): the same envelope.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
+      void reply.code(status).send({code: status, message: status === 414 ? 'A path segment is too long.' : 'The URL is not valid.', data: null, error: {kind: 'invalidInput'}})
+    },
   })
   const ctx: ApiContext = {services: o.services, config: o.config}
   const limiter = new RateLimiter(server.rate_limit.window_s)
@@ -52,7 +57,8 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => reply.code(404).send({code: 404, message: `No such endpoint: ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`, data: null, error: {kind: 'notFound', hint: 'See /api/v1/openapi.json.'}}))
 
-  app.removeContentTypeParser('application/json')
+  // JSON only: fastify's text/plain parser would let a text body reach the schema as a string.
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', {parseAs: 'string'}, (_request, body, done) => {
     const text = body as string
     if (text.trim() === '') return done(null, undefined)
