@@ -27,7 +27,14 @@ export default class ApiServe extends BaseCommand<typeof ApiServe> {
     process.once('SIGTERM', () => stop())
 
     if (workers.isApiWorker()) {
-      const api = await serveApi({loaded, version: this.config.version, logger: this.flags['log-requests']})
+      let api: Awaited<ReturnType<typeof serveApi>>
+      try {
+        api = await serveApi({loaded, version: this.config.version, logger: this.flags['log-requests']})
+      } catch (error) {
+        await workers.reportFailure(error)
+        if (process.connected) process.disconnect()
+        return this.exit(2)
+      }
       workers.reportListening(api.url)
       // The primary's SIGTERM, or the primary gone (the IPC channel closes).
       await Promise.race([stopped, new Promise<void>((resolve) => process.once('disconnect', () => resolve()))])
