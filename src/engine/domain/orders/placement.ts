@@ -51,14 +51,15 @@ export function placementRefusal(order: NewOrder, user: User | undefined, strate
 }
 
 /**
- * Writes accepted new orders through `tx` (a transaction): consecutive ids, the order rows, their
- * order_logs and order.created events (and audit rows unless the engine placed them), all in
- * multi-row statements; returns the orders as stored, in the order given.
+ * Writes accepted new orders through `tx` (a transaction) under the sequence values `numbers`
+ * (reserved beforehand, one per order: see IdBlocks): the order rows, their order_logs and
+ * order.created events (and audit rows unless the engine placed them), all in multi-row
+ * statements; returns the orders as stored, in the order given.
  */
-export async function insertOrders(tx: Store, orders: NewOrder[], actor: Actor): Promise<Order[]> {
+export async function insertOrders(tx: Store, orders: NewOrder[], numbers: number[], actor: Actor): Promise<Order[]> {
   if (orders.length === 0) return []
-  const first = await tx.sequences.allocate('order', orders.length)
-  const ids = orders.map((_, k) => formatOrderId(first + k))
+  if (numbers.length < orders.length) throw new Error(`insertOrders: ${orders.length} orders, ${numbers.length} ids`)
+  const ids = orders.map((_, k) => formatOrderId(numbers[k]!))
   await tx.orders.insert(orders.map((o, k) => ({order_id: ids[k]!, client_order_id: o.client_order_id ?? null, user_id: o.user_id, strategy_id: o.strategy_id ?? null, symbol: o.symbol, ...o.terms, status: 'pending' as const})))
   await tx.orders.insertLogs(orders.map((o, k) => ({order_id: ids[k]!, from_status: null, to_status: 'pending' as const, quantity: o.terms.quantity, price: o.terms.price, reason: 'created', source: actor.source, actor: actor.name})))
   await tx.events.append(

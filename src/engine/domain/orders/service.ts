@@ -4,6 +4,7 @@ import {isOpenOrder, isTerminalOrder, openOrderStatuses, orderStatuses, type Ord
 import type {Actor, ServiceDeps} from '../context.js'
 import {parseSince} from '../time.js'
 import {requireOneOf, show, validReason} from '../validate.js'
+import {IdBlocks} from '../id-blocks.js'
 import {applyChange, type Fill} from './lifecycle.js'
 import {insertOrders, placementRefusal, validNewOrder, type CreateOrderOptions, type NewOrder} from './placement.js'
 import {validPrice, validQuantity, validSymbol} from './rules.js'
@@ -67,7 +68,12 @@ const MAX_ATTEMPTS = 8
 
 /** Orders: validation, the state machine, optimistic locking and history. */
 export class OrderService {
-  constructor(private readonly deps: ServiceDeps) {}
+  /** Order ids reserved ahead, outside the order's transaction (see IdBlocks). */
+  private readonly ids: IdBlocks
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.ids = new IdBlocks(deps.store)
+  }
 
   private get store(): Store {
     return this.deps.store
@@ -87,6 +93,9 @@ export class OrderService {
   async create(options: CreateOrderOptions, actor: Actor): Promise<CreateOrderResult> {
     const wanted = validNewOrder(options, this.limits)
     const {user_id: userId, client_order_id: clientOrderId, strategy_id: strategyId} = wanted
+    const [number] = await this.ids.take('order', 1)
+    // Given back only if no INSERT ever carried it: after an error past that point the row may exist.
+    let sent = false
     const attempt = () =>
       this.store.transaction(async (tx) => {
         const user = await tx.users.findById(userId)
@@ -97,15 +106,18 @@ export class OrderService {
         }
         const refusal = placementRefusal(wanted, user, strategyId ? await tx.strategies.find(strategyId) : undefined)
         if (refusal) throw refusal
-        const [order] = await insertOrders(tx, [wanted], actor)
+        sent = true
+        const [order] = await insertOrders(tx, [wanted], [number!], actor)
         return {order: order!, duplicate: false}
       })
     try {
-      return await attempt()
-    } catch (error) {
-      // Two creates racing with one client_order_id: the unique index lets one in; the other replays it.
-      if (clientOrderId && classifyFailure(error).failure === 'duplicate') return attempt()
-      throw error
+      return await attempt().catch((error: unknown) => {
+        // Two creates racing with one client_order_id: the unique index lets one in; the other replays it.
+        if (clientOrderId && classifyFailure(error).failure === 'duplicate') return attempt()
+        throw error
+      })
+    } finally {
+      if (!sent) this.ids.giveBack('order', [number!])
     }
   }
 
@@ -129,6 +141,8 @@ export class OrderService {
       }
     }
     if (valid.length === 0) return results
+    const numbers = await this.ids.take('order', valid.length)
+    let sent = 0
     const made = await this.store.transaction(async (tx) => {
       const users = new Map((await tx.users.findMany([...new Set(valid.map((v) => v.order.user_id))])).map((u) => [u.user_id, u]))
       const strategyIds = [...new Set(valid.flatMap((v) => (v.order.strategy_id ? [v.order.strategy_id] : [])))]
@@ -139,9 +153,10 @@ export class OrderService {
         if (refusal) results[v.i] = {error: refusal}
         else accepted.push(v)
       }
-      const orders = await insertOrders(tx, accepted.map((v) => v.order), actor)
+      sent = accepted.length
+      const orders = await insertOrders(tx, accepted.map((v) => v.order), numbers, actor)
       return accepted.map((v, k) => ({i: v.i, order: orders[k]!}))
-    })
+    }).finally(() => this.ids.giveBack('order', numbers.slice(sent)))
     for (const m of made) results[m.i] = {order: m.order}
     return results
   }
