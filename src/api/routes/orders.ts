@@ -31,7 +31,7 @@ export function orderRoutes(app: FastifyInstance, {services}: ApiContext): void 
       requirePermission(p, 'order_query')
       const q = request.query
       const status = q.status?.includes(',') ? q.status.split(',') : q.status
-      return ok(await orders.list({user_id: scopeUser(p, q.user_id), strategy_id: q.strategy_id, status, symbol: q.symbol, since: q.since, page: q.page, size: q.size}))
+      return ok(await orders.list({user_id: scopeUser(p, q.user_id), strategy_id: q.strategy_id, status, symbol: q.symbol, since: q.since, page: q.page, size: q.size, recentTotal: true}))
     },
   )
 

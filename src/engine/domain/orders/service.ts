@@ -5,6 +5,7 @@ import type {Actor, ServiceDeps} from '../context.js'
 import {parseSince} from '../time.js'
 import {requireOneOf, show, validReason} from '../validate.js'
 import {IdBlocks} from '../id-blocks.js'
+import {RecentCounts} from '../recent-counts.js'
 import {applyChange, type Fill} from './lifecycle.js'
 import {insertOrders, placementRefusal, validNewOrder, type CreateOrderOptions, type NewOrder} from './placement.js'
 import {validPrice, validQuantity, validSymbol} from './rules.js'
@@ -28,6 +29,11 @@ export interface ListOrdersOptions {
   since?: string
   page?: number
   size?: number
+  /**
+   * The total may be up to a second old (changes by other processes; this one's own show at once):
+   * spares the database a full count on every page, for the API.
+   */
+  recentTotal?: boolean
 }
 
 export interface OrderList {
@@ -70,6 +76,8 @@ const MAX_ATTEMPTS = 8
 export class OrderService {
   /** Order ids reserved ahead, outside the order's transaction (see IdBlocks). */
   private readonly ids: IdBlocks
+  /** Totals for list({recentTotal}); cleared by every order change made through this service. */
+  private readonly totals = new RecentCounts()
 
   constructor(private readonly deps: ServiceDeps) {
     this.ids = new IdBlocks(deps.store)
@@ -118,6 +126,7 @@ export class OrderService {
       })
     } finally {
       if (!sent) this.ids.giveBack('order', [number!])
+      else this.totals.clear()
     }
   }
 
@@ -156,7 +165,10 @@ export class OrderService {
       sent = accepted.length
       const orders = await insertOrders(tx, accepted.map((v) => v.order), numbers, actor)
       return accepted.map((v, k) => ({i: v.i, order: orders[k]!}))
-    }).finally(() => this.ids.giveBack('order', numbers.slice(sent)))
+    }).finally(() => {
+      this.ids.giveBack('order', numbers.slice(sent))
+      this.totals.clear()
+    })
     for (const m of made) results[m.i] = {order: m.order}
     return results
   }
@@ -174,15 +186,16 @@ export class OrderService {
     if (!Number.isInteger(size) || size < 1 || size > 1000) throw invalidInput(`size ${show(size)} is not valid: use a whole number from 1 to 1000.`)
     if (!Number.isInteger(page) || page < 1) throw invalidInput(`page ${show(page)} is not valid: use a whole number from 1.`)
     const statuses = options.status === undefined ? undefined : (Array.isArray(options.status) ? options.status : [options.status]).map((s) => requireOneOf('status', s, orderStatuses))
-    const {total, orders} = await this.store.orders.list({
+    const filter = {
       user_id: options.user_id?.trim() || undefined,
       strategy_id: options.strategy_id?.trim() || undefined,
       status: statuses,
       symbol: options.symbol === undefined ? undefined : validSymbol(options.symbol),
       since: parseSince('since', options.since),
-      limit: size,
-      offset: (page - 1) * size,
-    })
+    }
+    const window = {...filter, limit: size, offset: (page - 1) * size}
+    if (!options.recentTotal) return {...(await this.store.orders.list(window)), page, size}
+    const [total, orders] = await Promise.all([this.totals.get(JSON.stringify(filter), () => this.store.orders.count(filter)), this.store.orders.rows(window)])
     return {total, page, size, orders}
   }
 
@@ -211,7 +224,10 @@ export class OrderService {
         if (!locked) throw notFound(`No order ${show(orderId)}.`, 'Find orders with `ordermon order list`.')
         return change(tx, locked)
       })
-      if (result) return result
+      if (result) {
+        this.totals.clear()
+        return result
+      }
     }
     throw conflict(`Order ${orderId} kept changing under us (${MAX_ATTEMPTS} attempts); nothing was changed by this command.`, 'Query it and try again.')
   }

@@ -206,10 +206,14 @@ export class OrderRepo {
   }
 
   async list(f: OrderFilter): Promise<{total: number; orders: Order[]}> {
-    const base = this.filtered(f)
-    const [{n}] = await base.clone().count({n: '*'})
-    const rows = await base.clone().orderBy('id', 'desc').limit(f.limit).offset(f.offset)
-    return {total: Number(n), orders: rows.map((r: Record<string, unknown>) => this.toOrder(r))}
+    const [total, orders] = [await this.count(f), await this.rows(f)]
+    return {total, orders}
+  }
+
+  /** One page of matching orders, newest first, without counting them all. */
+  async rows(f: OrderFilter): Promise<Order[]> {
+    const rows = await this.filtered(f).orderBy('id', 'desc').limit(f.limit).offset(f.offset)
+    return rows.map((r: Record<string, unknown>) => this.toOrder(r))
   }
 
   /** Ids of matching orders after `afterId` (internal id), oldest first: how batch jobs walk a set. */
