@@ -17,6 +17,17 @@ const partsOf = (token: string) => {
   return {header: JSON.parse(Buffer.from(h!, 'base64url').toString()), payload: JSON.parse(Buffer.from(p!, 'base64url').toString()), signature: s!}
 }
 
+/** Repeats `request` until it is refused (4xx other than 429), up to `limitMs`: the status and how long it took. */
+async function refusedWithin(request: () => Promise<{status: number}>, limitMs: number): Promise<{status: number; ms: number}> {
+  const t0 = Date.now()
+  for (;;) {
+    const r = await request()
+    if (r.status === 401 || r.status === 403) return {status: r.status, ms: Date.now() - t0}
+    if (Date.now() - t0 > limitMs) throw new Error(`still answered ${r.status} after ${limitMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 describe.each(backendKinds)('API sign-in (%s)', (kind) => {
   const f = useApi(kind, {'security.lockout.max_attempts': 3, 'security.lockout.window_minutes': 15})
   const history = (userId: string) => f.db('login_history').where({user_id: userId}).orderBy('id')
@@ -152,9 +163,19 @@ describe.each(backendKinds)('API sign-in (%s)', (kind) => {
 
     const u = await f.signedIn('trader')
     expect((await f.call('GET', `/users/${u.user_id}`, {token: u.token})).status).toBe(200)
+    // Suspended from elsewhere (the CLI's service): refused once this server's view of the sign-in
+    // is older than security.session_cache_ms (1 s), never later.
     await f.engine.users.setStatus({user_id: u.user_id}, 'suspended', cliActor, 'test')
-    const after = await f.call('GET', `/users/${u.user_id}`, {token: u.token})
-    expect([401, 403], after.text).toContain(after.status)
+    const {status, ms} = await refusedWithin(() => f.call('GET', `/users/${u.user_id}`, {token: u.token}), 3000)
+    expect([401, 403]).toContain(status)
+    expect(ms).toBeLessThan(f.loaded.config.security.session_cache_ms + 700)
+
+    // Suspended through this API server: its next request is refused at once.
+    const v = await f.signedIn('trader')
+    const admin = await f.signedIn('admin')
+    expect((await f.call('GET', `/users/${v.user_id}`, {token: v.token})).status).toBe(200)
+    expect((await f.call('PUT', `/users/${v.user_id}`, {token: admin.token, body: {status: 'suspended'}})).status).toBe(200)
+    expect([401, 403]).toContain((await f.call('GET', `/users/${v.user_id}`, {token: v.token})).status)
   })
 
   it('refresh (Bearer refresh token) gives new tokens; the old refresh token replayed is refused and ends the sign-in', async () => {
@@ -192,7 +213,11 @@ describe.each(backendKinds)('API sign-in (%s)', (kind) => {
       const out = await f.call('POST', '/auth/logout', {token: t.access_token})
       expect(out.status, out.text).toBe(200)
       expect(out.body).toMatchObject({code: 200, data: null})
+      // Refused at once by the server that logged it out; by the other once its view of the sign-in
+      // is older than security.session_cache_ms.
       expectError(await f.call('GET', `/users/${u.user_id}`, {token: t.access_token}), 401, 'unauthorized')
+      const {ms} = await refusedWithin(() => call2('GET', `/users/${u.user_id}`, {token: t.access_token}), 3000)
+      expect(ms).toBeLessThan(f.loaded.config.security.session_cache_ms + 700)
       expectError(await call2('GET', `/users/${u.user_id}`, {token: t.access_token}), 401, 'unauthorized')
       expectError(await call2('POST', '/auth/refresh', {token: t.refresh_token}), 401, 'unauthorized')
       expectError(await f.call('POST', '/auth/logout', {token: t.access_token}), 401)

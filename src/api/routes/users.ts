@@ -91,6 +91,8 @@ export function userRoutes(app: FastifyInstance, {services}: ApiContext): void {
       let user = await users.find(ref)
       if (Object.keys(fields).length > 0) user = (await users.update(ref, fields, apiActor(p))).user
       if (status !== undefined) user = (await users.setStatus(ref, status, apiActor(p), 'changed through the API')).user
+      // Their next request here sees the change at once (elsewhere: within security.session_cache_ms).
+      services.auth.forgetUser(user.user_id)
       return ok(userView(user), 'User updated')
     },
   )
@@ -103,6 +105,7 @@ export function userRoutes(app: FastifyInstance, {services}: ApiContext): void {
       requirePermission(p, 'user_manage')
       if (p.user_id === request.params.user_id) throw new HttpError(409, 'You cannot delete your own account.', 'conflict')
       const r = await users.delete({user_id: request.params.user_id}, {force: request.query.force}, apiActor(p))
+      services.auth.forgetUser(r.user.user_id)
       return ok({user: userView(r.user), removed: r.removed}, 'User deleted')
     },
   )

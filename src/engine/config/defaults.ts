@@ -33,7 +33,7 @@ export const defaults = {
     reader_expiry_hours: 168,
     prune_batch: 1000,
   },
-  security: {password_min_length: 8, password_max_length: 128, access_token_ttl_s: 3600, refresh_token_ttl_s: 604_800, lockout: {max_attempts: 5, window_minutes: 15}},
+  security: {password_min_length: 8, password_max_length: 128, access_token_ttl_s: 3600, refresh_token_ttl_s: 604_800, lockout: {max_attempts: 5, window_minutes: 15}, session_cache_ms: 1000},
   order: {
     max_concurrent: 10_000,
     timeout: 30,

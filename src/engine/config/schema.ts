@@ -136,6 +136,11 @@ export const configSchema = z
         refresh_token_ttl_s: int(300, 90 * 86_400),
         /** max_attempts failed logins within window_minutes lock the account until an admin clears it. */
         lockout: z.object({max_attempts: int(1, 1000), window_minutes: int(1, 1440)}).strict(),
+        /**
+         * How long an API process trusts what it last read of a sign-in (revoked? user suspended,
+         * permissions). Its own logouts and lockouts apply at once; other processes' within this. 0: read every request.
+         */
+        session_cache_ms: int(0, 60_000),
       })
       .strict(),
     order: z

@@ -42,9 +42,17 @@ const WRONG_PASSWORD = 'wrong password'
 
 const clip = (v: string | null, n: number) => (v === null ? null : v.slice(0, n))
 
+type Session = NonNullable<Awaited<ReturnType<Store['sessions']['withUser']>>>
+
+/** Sign-ins remembered at most (each a session row with its user). */
+const SESSIONS_MAX = 10_000
+
 export class AuthService {
   private readonly signer: TokenSigner
   private dummyHash?: Promise<string>
+  // The session row (and its user) as last read, for security.session_cache_ms: it was one query on
+  // every request, half of the database round trips of a page of orders.
+  private readonly sessions = new Map<string, {session: Session; at: number}>()
 
   constructor(private readonly deps: {store: Store; config: OrdermonConfig; users: UserService}) {
     this.signer = new TokenSigner(requireJwtSecret(deps.config))
@@ -81,6 +89,7 @@ export class AuthService {
       const failures = await store.users.recentFailures(user.user_id, new Date(since), WRONG_PASSWORD)
       if (failures >= max_attempts) {
         await this.deps.users.setStatus({user_id: user.user_id}, 'locked', {name: 'ordermon-api', source: 'api'}, `${failures} failed sign-ins within ${window_minutes} minutes`)
+        this.forgetUser(user.user_id)
         throw forbidden(`Too many failed sign-ins: the account is now locked.`, 'An administrator can unlock it (`ordermon user status --status active`).')
       }
       throw unauthorized('Wrong username or password.')
@@ -111,9 +120,11 @@ export class AuthService {
     if (session.refresh_jti !== claims.jti) {
       // A refresh token used twice: one of the two holders is not the user. End the sign-in for both.
       await this.deps.store.sessions.revoke(session.session_id, 'refresh token reused')
+      this.sessions.delete(session.session_id)
       throw unauthorized('This refresh token was already used; the sign-in has been ended.', 'Sign in again.')
     }
     const next = await this.signer.sign('refresh', session.user.user_id, session.session_id, this.security.refresh_token_ttl_s)
+    this.sessions.delete(session.session_id)
     if (!(await this.deps.store.sessions.rotate(session.session_id, claims.jti, next.jti, next.expires))) throw unauthorized('This refresh token was already used.', 'Sign in again.')
     return this.signedIn(session.user, session.session_id, next.token)
   }
@@ -122,21 +133,41 @@ export class AuthService {
   async authenticate(accessToken: string | undefined): Promise<Principal> {
     if (!accessToken) throw unauthorized('Sign in first: send `Authorization: Bearer <access_token>`.', 'Get a token from POST /api/v1/auth/login.')
     const claims = await this.signer.verify(accessToken, 'access')
-    const session = await this.live(claims.sid, claims.sub)
+    const session = await this.live(claims.sid, claims.sub, true)
     return principalOf(session.user, session.session_id)
   }
 
   async logout(accessToken: string | undefined): Promise<{session_id: string}> {
     const p = await this.authenticate(accessToken)
     await this.deps.store.sessions.revoke(p.session_id, 'logged out')
+    this.sessions.delete(p.session_id)
     return {session_id: p.session_id}
   }
 
-  private async live(sid: string, sub: string) {
-    const session = await this.deps.store.sessions.withUser(sid)
+  /** The sign-in if it is still good; `cached` allows a read up to session_cache_ms old (never for refresh). */
+  private async live(sid: string, sub: string, cached = false): Promise<Session> {
+    const session = cached ? await this.recentSession(sid) : await this.deps.store.sessions.withUser(sid)
     if (!session || session.user.user_id !== sub) throw unauthorized('This sign-in no longer exists.', 'Sign in again.')
     if (session.revoked_at) throw unauthorized('This sign-in has ended (logged out or revoked).', 'Sign in again.')
     if (session.user.status !== 'active') throw forbidden(`The account is ${session.user.status}.`)
+    return session
+  }
+
+  /** Drops what this process remembers of a user's sign-ins: their status or permissions just changed. */
+  forgetUser(userId: string): void {
+    for (const [sid, hit] of this.sessions) if (hit.session.user.user_id === userId) this.sessions.delete(sid)
+  }
+
+  private async recentSession(sid: string): Promise<Session | undefined> {
+    const ttl = this.security.session_cache_ms
+    const now = Date.now()
+    const hit = this.sessions.get(sid)
+    if (hit && now - hit.at < ttl) return hit.session
+    const session = await this.deps.store.sessions.withUser(sid)
+    if (!session || ttl === 0) return session
+    this.sessions.delete(sid)
+    if (this.sessions.size >= SESSIONS_MAX) this.sessions.delete(this.sessions.keys().next().value!)
+    this.sessions.set(sid, {session, at: now})
     return session
   }
 }
