@@ -161,7 +161,7 @@ async function main() {
     }
   }
 
-  const verdict = (r, t) => ({...t, met: r.requests_per_s >= t.requests_per_s && r.latency.p99 < t.p99_ms})
+  const verdict = (r, t) => ({...t, met: r.requests_per_s >= t.requests_per_s && r.latency_ms.p99 < t.p99_ms})
 
   const dir = mkdtempSync(join(tmpdir(), 'ordermon-bench-api-'))
   const dbName = `ordermon_bench_api_${process.pid}`
