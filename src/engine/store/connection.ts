@@ -62,6 +62,10 @@ function mysqlConnection(config: LoadedConfig['config'], withDatabase: boolean):
     socketPath: t.socketPath,
     charset: config.database.charset,
     timezone: 'Z',
+    // Timestamps as the text MariaDB sends ('2026-01-15 09:30:00.123', UTC: the session's time_zone),
+    // as SQLite returns them: building a Date for each and formatting it back was a fifth of the
+    // API's CPU on a page of orders. Dialect.toIso turns either into ISO 8601.
+    dateStrings: true,
     decimalNumbers: true,
     supportBigNumbers: true,
     connectTimeout: config.database.connect_timeout_ms,

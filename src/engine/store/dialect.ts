@@ -106,6 +106,9 @@ export class Dialect {
     if (value === null || value === undefined) return null
     if (value instanceof Date) return value.toISOString()
     const s = String(value)
+    // 'YYYY-MM-DD HH:MM:SS[.f...]' (both databases' text, UTC): milliseconds exactly, as toISOString
+    // gives them, whatever the column's precision (some are microseconds; the rest is cut, not rounded).
+    if (s.length >= 19 && s[10] === ' ') return `${s.slice(0, 10)}T${s.slice(11, 19)}.${s.length > 20 ? s.slice(20, 23).padEnd(3, '0') : '000'}Z`
     return s.includes('T') ? s : `${s.replace(' ', 'T')}Z`
   }
 
