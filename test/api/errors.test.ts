@@ -1,7 +1,7 @@
 import {connect, createServer as createNetServer, type Socket} from 'node:net'
 import {describe, expect, it, beforeAll} from 'vitest'
 import {buildApiServer} from '../../src/api/server.js'
-import {openApiServices} from '../../src/engine/index.js'
+import {openApiServices, type LoadedConfig} from '../../src/engine/index.js'
 import {backendKinds, createBackend, migratedEngine} from '../helpers/backends.js'
 import {PASSWORD, STACK_RE, apiConfig, client, expectError, uname, useApi} from './helpers.js'
 
@@ -277,23 +277,27 @@ describe.each(backendKinds)('API rate limits (%s)', (kind) => {
   })
 })
 
+/** A server of the test's own over its own services (so the test can break them), and an admin signed in. */
+async function signedInServer(loaded: LoadedConfig) {
+  const services = await openApiServices({loaded})
+  const app = await buildApiServer({services, config: loaded.config, version: 'test'})
+  await app.listen({host: '127.0.0.1', port: 0})
+  const addr = app.server.address()
+  const call = client(() => `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`)
+  const user = await services.engine.users.create({username: uname('down'), password: PASSWORD, role: 'admin'}, {name: 'test', source: 'cli'})
+  const login = await call('POST', '/auth/login', {body: {username: user.username, password: PASSWORD}})
+  expect(login.status, login.text).toBe(200)
+  expect((await call('GET', '/health')).status).toBe(200)
+  return {services, app, call, user, token: login.body.data.access_token as string}
+}
+
 describe.each(backendKinds)('API with the database gone (%s)', (kind) => {
   it('a server whose database connection pool was destroyed answers 503 (health, login, authenticated routes), no stack trace', async () => {
     const backend = await createBackend(kind)
     try {
       await (await migratedEngine(backend)).close()
-      const loaded = apiConfig(backend)
-      const services = await openApiServices({loaded})
-      const app = await buildApiServer({services, config: loaded.config, version: 'test'})
-      await app.listen({host: '127.0.0.1', port: 0})
+      const {services, app, call, user, token} = await signedInServer(apiConfig(backend))
       try {
-        const addr = app.server.address()
-        const call = client(() => `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`)
-        const user = await services.engine.users.create({username: uname('down'), password: PASSWORD, role: 'admin'}, {name: 'test', source: 'cli'})
-        const login = await call('POST', '/auth/login', {body: {username: user.username, password: PASSWORD}})
-        expect(login.status, login.text).toBe(200)
-        const token = login.body.data.access_token
-        expect((await call('GET', '/health')).status).toBe(200)
 
         // The database goes away under the running server: its connection pool is destroyed.
         await services.close()
@@ -333,18 +337,8 @@ describe.each(backendKinds)('API with the database gone (%s)', (kind) => {
         const proxyPort = (proxy.address() as {port: number}).port
         const url = new URL(backend.env.ORDERMON_DATABASE_URL!)
         url.host = `127.0.0.1:${proxyPort}`
-        const loaded = apiConfig(backend, {'database.connect_timeout_ms': 1000, 'database.pool.timeout': 2}, {ORDERMON_DATABASE_URL: url.toString()})
-        const services = await openApiServices({loaded})
-        const app = await buildApiServer({services, config: loaded.config, version: 'test'})
-        await app.listen({host: '127.0.0.1', port: 0})
+        const {services, app, call, user, token} = await signedInServer(apiConfig(backend, {'database.connect_timeout_ms': 1000, 'database.pool.timeout': 2}, {ORDERMON_DATABASE_URL: url.toString()}))
         try {
-          const addr = app.server.address()
-          const call = client(() => `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`)
-          const user = await services.engine.users.create({username: uname('down'), password: PASSWORD, role: 'admin'}, {name: 'test', source: 'cli'})
-          const login = await call('POST', '/auth/login', {body: {username: user.username, password: PASSWORD}})
-          expect(login.status, login.text).toBe(200)
-          const token = login.body.data.access_token
-          expect((await call('GET', '/health')).status).toBe(200)
 
           // The database server "goes down": the proxy stops accepting and drops every connection.
           await new Promise<void>((resolve) => {

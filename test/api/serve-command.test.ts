@@ -15,6 +15,16 @@ import {JWT_SECRET, PASSWORD, cliActor, client, expectError, freePort, uname} fr
  * Every process is stopped by its pid in afterAll whatever happened.
  */
 
+/** A trader made through the engine's user service (a real argon2id hash); their username. */
+async function createTrader(backend: TestBackend, label: string): Promise<string> {
+  const engine = await openEngine({loaded: backend.loaded})
+  try {
+    return (await engine.users.create({username: uname(label), password: PASSWORD, role: 'trader'}, cliActor)).username
+  } finally {
+    await engine.close()
+  }
+}
+
 const URL_RE = /REST API on (https?:\/\/127\.0\.0\.1:(\d+)\/api\/v1)/
 
 describe.each(backendKinds)('ordermon api serve (%s)', (kind) => {
@@ -29,12 +39,7 @@ describe.each(backendKinds)('ordermon api serve (%s)', (kind) => {
       backend = await createBackend(kind)
       await (await migratedEngine(backend)).close()
       env = {...backend.env, JWT_SECRET_KEY: JWT_SECRET}
-      const engine = await openEngine({loaded: backend.loaded})
-      try {
-        username = (await engine.users.create({username: uname('serve'), password: PASSWORD, role: 'trader'}, cliActor)).username
-      } finally {
-        await engine.close()
-      }
+      username = await createTrader(backend, 'serve')
     } catch (error) {
       setupError = error
     }
@@ -137,12 +142,7 @@ describe.each(backendKinds)('ordermon start with SERVER_ENABLED=true (%s)', (kin
         // Orders stay open: the external venue never fills, so the test can cancel one.
         ORDERMON__ENGINE__VENUE: 'external',
       }
-      const engine = await openEngine({loaded: backend.loaded})
-      try {
-        username = (await engine.users.create({username: uname('e2e'), password: PASSWORD, role: 'trader'}, cliActor)).username
-      } finally {
-        await engine.close()
-      }
+      username = await createTrader(backend, 'e2e')
     } catch (error) {
       setupError = error
     }
