@@ -178,6 +178,17 @@ describe.each(backendKinds)('API sign-in (%s)', (kind) => {
     expect([401, 403]).toContain((await f.call('GET', `/users/${v.user_id}`, {token: v.token})).status)
   })
 
+  it('refresh also takes {"refresh_token"} in a JSON body; an access token there is refused', async () => {
+    const u = await f.user('trader')
+    const first = await f.login(u.username)
+    const r = await f.call('POST', '/auth/refresh', {body: {refresh_token: first.refresh_token}})
+    expect(r.status, r.text).toBe(200)
+    expect(r.body.data.refresh_token).not.toBe(first.refresh_token)
+    expectError(await f.call('POST', '/auth/refresh', {body: {refresh_token: r.body.data.access_token}}), 401, 'unauthorized')
+    expectError(await f.call('POST', '/auth/refresh', {body: {refresh_token: 42}}), 400, 'invalidInput')
+    expectError(await f.call('POST', '/auth/refresh', {body: {refresh: first.refresh_token}}), 400, 'invalidInput')
+  })
+
   it('refresh (Bearer refresh token) gives new tokens; the old refresh token replayed is refused and ends the sign-in', async () => {
     const u = await f.user('trader')
     const first = await f.login(u.username)

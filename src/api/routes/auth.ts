@@ -28,10 +28,18 @@ export function authRoutes(app: FastifyInstance, {services}: ApiContext): void {
     async (request) => ok(await services.auth.login(request.body.username, request.body.password, clientOf(request)), 'Signed in'),
   )
 
-  app.post(
+  app.post<{Body: {refresh_token?: string} | undefined}>(
     '/auth/refresh',
-    {config: {public: true}, schema: {tags: ['auth'], summary: 'New tokens for a refresh token (sent as Bearer); the old one stops working', response: {200: envelopeSchema(tokens), 401: errorSchema, 403: errorSchema}}},
-    async (request) => ok(await services.auth.refresh(bearer(request)), 'Token refreshed'),
+    {
+      config: {public: true},
+      schema: {
+        tags: ['auth'],
+        summary: 'New tokens for a refresh token (as the manual: `Authorization: Bearer <refresh_token>`; or {"refresh_token"} in the body); the old one stops working',
+        body: {type: ['object', 'null'], additionalProperties: false, properties: {refresh_token: {type: 'string', minLength: 1, maxLength: 4096}}},
+        response: {200: envelopeSchema(tokens), 400: errorSchema, 401: errorSchema, 403: errorSchema},
+      },
+    },
+    async (request) => ok(await services.auth.refresh(bearer(request) ?? request.body?.refresh_token), 'Token refreshed'),
   )
 
   app.post(
