@@ -77,6 +77,16 @@ export class Dialect {
    * Locks the selected rows until the transaction ends on MySQL. SQLite has no row locks and needs
    * none: its transactions take the database's write lock (see lockWritersAtBegin).
    */
+  /** A shared row lock (MySQL): writers of the row wait until this transaction ends. SQLite's write lock already serialises. */
+  forShare<Q extends Knex.QueryBuilder>(q: Q): Q {
+    return this.client === 'mysql' ? (q.forShare() as Q) : q
+  }
+
+  /** SQL for the database's clock plus a number of milliseconds (one binding), as a stored timestamp. */
+  nowPlusMsSql(): string {
+    return this.client === 'mysql' ? 'CURRENT_TIMESTAMP(3) + INTERVAL (? * 1000) MICROSECOND' : `strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))`
+  }
+
   forUpdate<Q extends Knex.QueryBuilder>(q: Q): Q {
     return this.client === 'mysql' ? (q.forUpdate() as Q) : q
   }

@@ -12,6 +12,7 @@ import {MetricsRepo} from './repos/metrics.js'
 import {OrderRepo} from './repos/orders.js'
 import {SequenceRepo} from './repos/sequences.js'
 import {SessionRepo} from './repos/sessions.js'
+import {ShardRepo} from './repos/shards.js'
 import {StrategyRepo} from './repos/strategies.js'
 import {UserRepo} from './repos/users.js'
 
@@ -22,6 +23,7 @@ export class Store {
   readonly events: EventRepo
   readonly sequences: SequenceRepo
   readonly strategies: StrategyRepo
+  readonly shards: ShardRepo
   readonly orders: OrderRepo
   readonly changes: ChangeRepo
   readonly instances: InstanceRepo
@@ -36,6 +38,7 @@ export class Store {
     this.events = new EventRepo(knex, dialect)
     this.sequences = new SequenceRepo(knex)
     this.strategies = new StrategyRepo(knex, dialect)
+    this.shards = new ShardRepo(knex, dialect)
     this.orders = new OrderRepo(knex, dialect)
     this.changes = new ChangeRepo(knex, dialect)
     this.instances = new InstanceRepo(knex, dialect)
@@ -79,6 +82,7 @@ export type {LiveSession, NewSession} from './repos/sessions.js'
 export type {AuditRecord, AuditEntry} from './repos/audit.js'
 export type {NewEvent, StoredEvent} from './repos/events.js'
 export * from './repos/strategies.js'
+export type {HeldShard, ShardLease} from './repos/shards.js'
 export * from './repos/orders.js'
 export type {ChangedRow, WatchedTable} from './repos/changes.js'
 export type {EngineInstance, InstanceRow} from './repos/instances.js'
