@@ -1,10 +1,13 @@
-import type {ShardLease} from '../store/index.js'
+import type {ShardLease, Store} from '../store/index.js'
 
 /**
  * Several engines on one database share the users out by shard: a user belongs to shard
  * shardOf(user_id), and the engine holding that shard's lease handles the user's strategies and
  * orders. These are the pure rules; the leases themselves live in shard_leases (ShardRepo).
  */
+
+/** Users are split into this many shards (fixed: a user's shard must not change while engines run). */
+export const SHARD_COUNT = 64
 
 /** The shard of a user: FNV-1a of the id, stable across processes, hosts and versions. */
 export function shardOf(userId: string, shardCount: number): number {
@@ -58,3 +61,10 @@ export function planBalance(me: string, leases: readonly ShardLease[], liveEngin
   }
   return {acquire: [], release: []}
 }
+
+/**
+ * Called inside a writer's transaction with the users it is about to write for: returns those whose
+ * shard this engine still holds, checked against the lease rows in that transaction (and locked
+ * there on MySQL), so an engine that lost a shard writes nothing more for its users.
+ */
+export type WriteFence = (tx: Store, userIds: readonly string[]) => Promise<ReadonlySet<string>>

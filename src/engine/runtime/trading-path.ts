@@ -1,5 +1,6 @@
 import type {Actor} from '../domain/context.js'
 import {TransitionBatcher} from '../domain/orders/batcher.js'
+import type {WriteFence} from '../domain/shards.js'
 import type {OrderService} from '../domain/orders/service.js'
 import type {UserLogs} from '../logging/user-logs.js'
 import type {OrderIntent} from '../strategies/types.js'
@@ -30,6 +31,8 @@ export interface TradingPathOptions {
   onFailure(error: unknown): void
   /** The batcher committed transitions (the engine wakes its relay). */
   onCommit?: (events: number) => void
+  /** Several engines on one database: what this engine writes is checked against its shard leases. */
+  fence?: WriteFence
 }
 
 /**
@@ -45,7 +48,7 @@ export class TradingPath {
   transitions = 0
 
   constructor(private readonly options: TradingPathOptions) {
-    this.batcher = new TransitionBatcher(options.store, {source: options.actor.source, actor: options.actor.name, maxDelayMs: 5, onCommit: options.onCommit})
+    this.batcher = new TransitionBatcher(options.store, {source: options.actor.source, actor: options.actor.name, maxDelayMs: 5, onCommit: options.onCommit, fence: options.fence})
   }
 
   async tick(now = Date.now()): Promise<void> {
@@ -86,7 +89,7 @@ export class TradingPath {
     const items = placed.map(({runner, intent}) => ({user_id: runner.config.user_id, strategy_id: runner.config.strategy_id, symbol: intent.symbol, side: intent.side, order_type: intent.order_type, quantity: intent.quantity, price: intent.price, time_in_force: 'GTC'}))
     let results
     try {
-      results = await orders.createMany(items, actor)
+      results = await orders.createMany(items, actor, {fence: this.options.fence})
     } catch (error) {
       for (const p of placed) refused(p, error)
       return

@@ -1,5 +1,6 @@
 import {isOrdermonError} from '../../errors.js'
 import type {Order, Store} from '../../store/index.js'
+import type {WriteFence} from '../shards.js'
 import type {ChangeSource} from '../statuses.js'
 import {planChange, type ChangePlan, type ChangeRequest} from './lifecycle.js'
 
@@ -14,6 +15,8 @@ export interface BatcherOptions {
   maxDelayMs?: number
   /** Called right after a batch that wrote events commits, with how many: the engine wakes its relay. */
   onCommit?: (events: number) => void
+  /** Several engines on one database: changes for users whose shard this engine lost are refused. */
+  fence?: WriteFence
 }
 
 interface Pending {
@@ -119,6 +122,10 @@ export class TransitionBatcher {
       outcome = await this.store.transaction(async (tx) => {
         const ids = [...new Set(batch.map((p) => p.req.order_id))]
         const current = new Map((await tx.orders.findManyForUpdate(ids)).map((o) => [o.order_id, o]))
+        if (this.options.fence) {
+          const allowed = await this.options.fence(tx, [...new Set([...current.values()].map((o) => o.user_id))])
+          for (const [id, o] of current) if (!allowed.has(o.user_id)) current.delete(id)
+        }
         const plans: ChangePlan[] = []
         const results: Array<Order | undefined | Error> = []
         const now = new Date()

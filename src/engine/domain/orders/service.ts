@@ -5,6 +5,7 @@ import type {Actor, ServiceDeps} from '../context.js'
 import {parseSince} from '../time.js'
 import {requireOneOf, show, validReason} from '../validate.js'
 import {IdBlocks} from '../id-blocks.js'
+import type {WriteFence} from '../shards.js'
 import {RecentCounts} from '../recent-counts.js'
 import {applyChange, type Fill} from './lifecycle.js'
 import {insertOrders, placementRefusal, validNewOrder, type CreateOrderOptions, type NewOrder} from './placement.js'
@@ -138,7 +139,7 @@ export class OrderService {
    * gets its error in its slot and the rest go in. Orders with a client_order_id go through create()
    * one by one: their duplicate check is per order.
    */
-  async createMany(items: CreateOrderOptions[], actor: Actor): Promise<CreateManyResult[]> {
+  async createMany(items: CreateOrderOptions[], actor: Actor, options: {fence?: WriteFence} = {}): Promise<CreateManyResult[]> {
     const results: CreateManyResult[] = new Array(items.length)
     const valid: Array<{i: number; order: NewOrder}> = []
     for (const [i, options] of items.entries()) {
@@ -153,12 +154,21 @@ export class OrderService {
     const numbers = await this.ids.take('order', valid.length)
     let sent = 0
     const made = await this.store.transaction(async (tx) => {
-      const users = new Map((await tx.users.findMany([...new Set(valid.map((v) => v.order.user_id))])).map((u) => [u.user_id, u]))
+      const userIds = [...new Set(valid.map((v) => v.order.user_id))]
+      const users = new Map((await tx.users.findMany(userIds)).map((u) => [u.user_id, u]))
+      // Several engines: an engine that lost a user's shard places nothing more for them.
+      const fenced = new Set<string>()
+      if (options.fence) {
+        const allowed = await options.fence(tx, userIds)
+        for (const id of userIds) if (!allowed.has(id)) fenced.add(id)
+      }
       const strategyIds = [...new Set(valid.flatMap((v) => (v.order.strategy_id ? [v.order.strategy_id] : [])))]
       const strategies = new Map((await tx.strategies.findMany(strategyIds)).map((s) => [s.strategy_id, s]))
       const accepted: typeof valid = []
       for (const v of valid) {
-        const refusal = placementRefusal(v.order, users.get(v.order.user_id), v.order.strategy_id ? strategies.get(v.order.strategy_id) : undefined)
+        const refusal = fenced.has(v.order.user_id)
+          ? conflict(`This engine no longer handles user ${v.order.user_id}: their shard moved to another engine.`)
+          : placementRefusal(v.order, users.get(v.order.user_id), v.order.strategy_id ? strategies.get(v.order.strategy_id) : undefined)
         if (refusal) results[v.i] = {error: refusal}
         else accepted.push(v)
       }

@@ -81,7 +81,20 @@ export class ShardRepo {
    * check and the commit; SQLite's single writer gives the same.
    */
   async fence(shard: number, owner: string, token: number): Promise<boolean> {
-    const q = this.knex('shard_leases').where({shard, owner, token}).whereRaw(`expires_at >= ${this.now}`).first('shard')
-    return Boolean(await this.dialect.forShare(q))
+    return (await this.fenceMany(owner, [{shard, token}])).has(shard)
+  }
+
+  /** fence() for several leases in one statement: the shards among them `owner` still holds. */
+  async fenceMany(owner: string, leases: readonly HeldShard[]): Promise<Set<number>> {
+    if (leases.length === 0) return new Set()
+    const q = this.knex('shard_leases')
+      .where({owner})
+      .whereRaw(`expires_at >= ${this.now}`)
+      .where((w) => {
+        for (const l of leases) w.orWhere((x) => x.where({shard: l.shard, token: l.token}))
+      })
+      .select('shard')
+    const rows = await this.dialect.forShare(q)
+    return new Set(rows.map((r: Record<string, unknown>) => Number(r.shard)))
   }
 }
