@@ -114,6 +114,13 @@ export const configSchema = z
         strategies_dir: str().optional(),
         /** A heartbeat older than this marks an engine dead: a new engine may then claim the database. */
         instance_ttl_ms: int(1000, 600_000),
+        /**
+         * Several engines on one MySQL/MariaDB database share the users out by shard leases (instead
+         * of the second engine being refused). Off: one engine per database.
+         */
+        sharing: bool(),
+        /** A shard lease not renewed for this long may be taken by another engine (failover time). */
+        shard_lease_ms: int(1000, 600_000),
         /** Housekeeping (pruning, log retention) runs this often. */
         housekeeping_ms: int(1000, 3_600_000),
         /** Published events older than this are pruned from the outbox. */

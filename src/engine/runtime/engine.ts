@@ -19,6 +19,9 @@ import type {StoredEvent} from '../store/index.js'
 import {Heartbeat} from './heartbeat.js'
 import {Housekeeping} from './housekeeping.js'
 import {claimDatabase, releaseClaim} from './instance-claim.js'
+import {ShardKeeper} from './shard-keeper.js'
+import {SHARD_COUNT} from '../domain/shards.js'
+import {invalidInput} from '../errors.js'
 import {LoopScheduler} from './loop-scheduler.js'
 import {openMarket} from './market/open.js'
 import type {MarketData} from './market/types.js'
@@ -74,6 +77,8 @@ export class MonitoringEngine {
   private heartbeat?: Heartbeat
   private alerts?: AlertMonitor
   private prometheus?: PrometheusServer
+  /** Several engines on one database (engine.sharing): this engine's shards of the users. */
+  private keeper?: ShardKeeper
   /** False after a loop failed to reach the database, until a heartbeat gets through again. */
   private dbReachable = true
   private stopping = false
@@ -97,6 +102,8 @@ export class MonitoringEngine {
 
   async start(): Promise<void> {
     const {loaded} = this.options
+    // Refused before anything is opened or written.
+    if (this.config.engine.sharing && this.config.database.client !== 'mysql') throw invalidInput('engine.sharing needs MySQL/MariaDB: the embedded SQLite database runs one engine.', 'Set engine.sharing to false, or use ORDERMON_DATABASE_URL=mysql://...')
     if (this.options.pidfile) acquirePidfile(loaded.paths.home)
     try {
       const logger = (this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level))
@@ -105,8 +112,25 @@ export class MonitoringEngine {
       ))
       const services = (this.services = await openHandle({loaded}))
       const store = services.store
-      // One engine per database (until engines can share one): refused with the live one named.
-      await claimDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)
+      if (this.config.engine.sharing) {
+        // Engines share the database: this one's row first, so the others count it in the split.
+        await store.instances.heartbeat(this.instanceRow('starting'))
+        this.keeper = new ShardKeeper({
+          store,
+          instanceId: this.instanceId,
+          shardCount: SHARD_COUNT,
+          leaseMs: () => this.config.engine.shard_lease_ms,
+          liveEngines: async () => (await store.instances.live(this.config.engine.shard_lease_ms)).map((i) => i.instance_id),
+          onChange: async (gained, lost) => {
+            logger.info('shards changed', {gained: gained.length, lost: lost.length, held: this.keeper!.shards.length, leader: this.keeper!.isLeader})
+            await this.sync?.reload()
+          },
+        })
+        await this.keeper.start()
+      } else {
+        // One engine per database: refused with the live one named.
+        await claimDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)
+      }
       if (redisConfigured(this.config)) {
         this.redis = await connectRedis(this.config)
         this.relay = new OutboxRelay(store, this.redis, {name: `relay.${this.config.redis.key_prefix}`, channelPrefix: this.config.redis.key_prefix})
@@ -121,7 +145,8 @@ export class MonitoringEngine {
         this.scheduler?.wake('relay')
         this.scheduler?.wake('follow')
       }
-      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeReaders}))
+      const keeper = this.keeper
+      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeReaders, owns: keeper ? (id) => keeper.owns(id) : undefined}))
       const trading = (this.trading = new TradingPath({
         store,
         state: this.state,
@@ -133,6 +158,7 @@ export class MonitoringEngine {
         track: (orders) => sync.track(orders),
         onFailure: (error) => this.fail(error, 'market'),
         onCommit: wakeReaders,
+        fence: keeper?.fence,
       }))
       const sampler = (this.sampler = new MetricsSampler({
         instanceId: this.instanceId,
@@ -160,6 +186,7 @@ export class MonitoringEngine {
         latestMetrics: () => sampler.latest,
         ttlMs: () => this.config.engine.instance_ttl_ms,
         onSuperseded: (by) => (this.options.onSuperseded ? this.options.onSuperseded(by) : void this.stop()),
+        shared: () => Boolean(keeper),
       }))
       const housekeeping = new Housekeeping({store, config: () => this.config, logDir: loaded.paths.logDir, logger, localPositions: () => [sync.position], stopping: () => this.stopping})
       await sync.load()
@@ -171,17 +198,20 @@ export class MonitoringEngine {
       const s = (this.scheduler = new LoopScheduler((loop, error) => this.fail(error, loop)))
       // The detector and the follower on loops of their own: a burst of events to apply never
       // holds up the detection of the next raw SQL change.
-      s.every('changes', () => sync.detect(), () => e().poll_ms)
+      // With several engines, what must run once per database runs on the leader only.
+      const single = () => !keeper || keeper.isLeader
+      s.every('changes', async () => void (single() && (await sync.detect())), () => e().poll_ms)
       s.every('follow', () => sync.follow(), () => e().poll_ms)
       s.every('market', () => trading.tick(), () => e().tick_ms)
-      if (this.relay) s.every('relay', () => this.relayOutbox(), () => e().relay_ms)
+      if (this.relay) s.every('relay', async () => void (single() && (await this.relayOutbox())), () => e().relay_ms)
+      if (keeper) s.every('shards', () => keeper.step().then(() => undefined), () => Math.max(250, Math.floor(e().shard_lease_ms / 3)))
       s.every('heartbeat', () => heartbeat.beat().then(() => void (this.dbReachable = true)), () => e().heartbeat_ms, e().heartbeat_ms)
       // Rules are evaluated after every sample, also one that could not be stored: a database that
       // is down is exactly what an alert must say.
       s.every('metrics', () => sampler.sample().finally(() => this.checkAlerts()), () => e().metrics_ms)
       // Notifications on a loop of their own: a dead SMTP server delays only later notifications.
       if (this.alerts) s.every('notify', () => this.alerts!.deliver(), () => Math.min(1000, e().metrics_ms))
-      s.every('housekeeping', () => housekeeping.run(), () => e().housekeeping_ms)
+      s.every('housekeeping', async () => void (single() && (await housekeeping.run())), () => e().housekeeping_ms)
     } catch (error) {
       await this.close()
       throw error
@@ -310,13 +340,15 @@ export class MonitoringEngine {
     await this.scheduler?.stop()
     await this.prometheus?.close().catch(() => {})
     await this.trading?.flush().catch((error) => this.fail(error, 'stop'))
-    if (this.relay) {
+    if (this.relay && (!this.keeper || this.keeper.isLeader)) {
       const published = await this.relay.drain().catch((error) => {
         this.logger?.warn('events left unpublished at stop; they go out at the next start', {error: String(error)})
         return 0
       })
       if (published) this.logger?.info('outbox drained at stop', {events: published})
     }
+    // Every shard handed over at once: the other engines take them at their next step.
+    await this.keeper?.stop().catch((error) => this.logger?.warn('shard leases not released; they lapse on their own', {error: String(error)}))
     await this.heartbeat?.stopped()
     this.logger?.info('engine stopped', {instance: this.instanceId, events: this.sampler?.eventsTotal ?? 0})
     this.heartbeat?.write('stopped')

@@ -17,6 +17,8 @@ export interface HeartbeatOptions {
   ttlMs(): number
   /** Another engine claimed the database while this one looked dead: called once. */
   onSuperseded(by: string): void
+  /** Engines sharing the database by shard leases: a newer engine is a peer, not a takeover. */
+  shared?(): boolean
 }
 
 /**
@@ -52,7 +54,8 @@ export class Heartbeat {
       ...options.row('running'),
       info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, last_error: this.lastError, metrics: options.latestMetrics() ?? null},
     })
-    const newer = await supersededBy(store, options.row('running').instance_id, options.startedAt, options.ttlMs())
+    // Engines sharing the database by shard leases are expected beside each other.
+    const newer = options.shared?.() ? undefined : await supersededBy(store, options.row('running').instance_id, options.startedAt, options.ttlMs())
     if (newer && !this.superseded) {
       this.superseded = true
       options.logger.error('another engine claimed this database; stopping', {instance: options.row('running').instance_id, by: newer})

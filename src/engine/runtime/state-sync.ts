@@ -19,6 +19,8 @@ export interface StateSyncOptions {
   batchSize?: number
   /** The change detector committed events (the engine wakes its relay). */
   onCommit?: (events: number) => void
+  /** Several engines on one database: the users this engine handles (its shards). Default: all. */
+  owns?: (userId: string) => boolean
 }
 
 /**
@@ -50,11 +52,23 @@ export class StateSync {
     return this.follower.position
   }
 
+  private owns(userId: string): boolean {
+    return this.options.owns?.(userId) ?? true
+  }
+
   /** Fixes where following starts (the newest event), then loads what to monitor. */
   async load(): Promise<void> {
     await this.follower.init()
+    await this.reload()
+  }
+
+  /**
+   * Reads what to monitor again, keeping the runners that are still current: at start, and when this
+   * engine's shards change (users of shards taken are loaded, those of shards lost dropped).
+   */
+  async reload(): Promise<void> {
     const {store, state} = this.options
-    const users = await store.users.active()
+    const users = (await store.users.active()).filter((u) => this.owns(u.user_id))
     const active = new Set(users.map((u) => u.user_id))
     for (const id of [...state.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
     for (const u of users) state.addUser(u)
@@ -124,7 +138,7 @@ export class StateSync {
     const userMap = new Map(users.map((u) => [u.user_id, u]))
     for (const id of ids.user) {
       const u = userMap.get(id)
-      if (!u || !isActiveUser(u.status)) {
+      if (!u || !isActiveUser(u.status) || !this.owns(id)) {
         if (state.monitors.has(id)) this.dropUser(id)
       } else if (state.addUser(u)) {
         for (const s of await store.strategies.running([id])) await ensure(s)
