@@ -30,6 +30,8 @@ import {SchemaService} from './system/schema.js'
 import {AlertQueries} from './alerts/queries.js'
 import type {AlertCheck, AlertWatch} from './alerts/watch.js'
 import type {SystemStatus} from './system/status.js'
+import type {EngineSummary} from './system/engines.js'
+import type {RemoteStopResult} from './daemon/remote-stop.js'
 import {AuthService, requireJwtSecret} from './domain/auth/service.js'
 import {MetricQueries} from './metrics/history.js'
 
@@ -87,6 +89,16 @@ export async function checkHealth(loaded: LoadedConfig, options: {counts?: boole
 }
 
 /** The manual's system status: system_status, uptime, performance, business_metrics (and the checks). */
+/** `stop --all` / `--instance`: asks engines to stop through the database and waits for them. */
+export async function requestEngineStop(options: {loaded: LoadedConfig; instance?: string; timeoutS: number; onProgress?: (text: string) => void}): Promise<RemoteStopResult> {
+  return (await import('./daemon/remote-stop.js')).requestStop(options)
+}
+
+/** The live engines on the database (several when they share it); [] if it cannot be read. */
+export async function listEngines(loaded: LoadedConfig): Promise<EngineSummary[]> {
+  return (await import('./system/engines.js')).listEngines(loaded)
+}
+
 export async function systemStatus(loaded: LoadedConfig): Promise<SystemStatus> {
   return (await import('./system/status.js')).systemStatus(loaded)
 }
@@ -155,6 +167,8 @@ export type {OrdermonConfig} from './config/index.js'
 export {describeConfig, type ConfigEntry} from './config/index.js'
 export {environments} from './config/schema.js'
 export type {Check, Health} from './system/health.js'
+export type {EngineSummary} from './system/engines.js'
+export type {RemoteStopResult} from './daemon/remote-stop.js'
 export type {SchemaService} from './system/schema.js'
 export {confinedModulePath} from './domain/strategies/module-path.js'
 export {apiActor, isAdmin, requireOwner, requirePermission, scopeUser, type Principal} from './domain/auth/access.js'

@@ -157,4 +157,27 @@ describe.sequential('crash: several engines on one database', () => {
     await until('the newcomer took its half', () => split(['b', 'd']), 6 * LEASE_MS, 200)
     await until('one working order per strategy', allPlaced, 15_000, 200)
   })
+
+  it('status lists every engine with its shards and users; stop --all stops them all through the database', async () => {
+    const sharing = {ORDERMON__ENGINE__SHARING: 'true'}
+    const st = await cli(['status', '--json'], {env: sharing})
+    expect(st.code, st.stderr).toBe(0)
+    const engines = JSON.parse(st.stdout).engines as Array<{instance_id: string; shards: number; users: number; pid: number}>
+    expect(engines.map((e) => e.instance_id).sort()).toEqual([instanceOf('b'), instanceOf('d')].sort())
+    await until('heartbeats carrying the split', async () => {
+      const r = JSON.parse((await cli(['system', 'status', '--json'])).stdout).engines as Array<{shards: number; users: number}>
+      return r.length === 2 && r.every((e) => e.shards === SHARD_COUNT / 2) && r.reduce((a, e) => a + e.users, 0) === USERS
+    }, 10_000, 300)
+    const table = await cli(['status'], {env: sharing})
+    expect(table.stdout).toMatch(/Engines on this database \(2\)/)
+    expect(table.stdout).toContain(instanceOf('d'))
+
+    const stop = await cli(['stop', '--all', '--timeout', '20'], {timeoutMs: 40_000})
+    expect(stop.code, stop.stderr).toBe(0)
+    expect(stop.stdout).toMatch(/Stopped 2 engine\(s\)/)
+    for (const name of ['b', 'd']) expect((await running[name]!.exited).code).toBe(0)
+    expect(await db('shard_leases').whereNotNull('owner').count({n: '*'})).toEqual([{n: 0}])
+    const again = await cli(['stop', '--instance', instanceOf('b')])
+    expect(again.code).toBe(4)
+  })
 })

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {heading, renderRecord} from '../../cli/output.js'
+import {enginesTable} from '../../cli/views/engines.js'
 import {systemStatus, type SystemStatus} from '../../engine/index.js'
 
 const fmt = (m: Record<string, number> | undefined) => (m && Object.keys(m).length ? Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') : '-')
@@ -45,6 +46,8 @@ export default class SystemStatusCommand extends BaseCommand<typeof SystemStatus
         ['Orders', fmt(s.counts?.orders)],
       ]),
     )
+    // Several engines share the database (engine.sharing): each one, with its part of the users.
+    if (s.engines.length > 1 || s.engines.some((e) => e.shards !== null)) this.log(`\n${heading(`Engines (${s.engines.length})`)}\n${enginesTable(s.engines)}`)
     this.log(`\n${heading('Checks')}`)
     this.log(renderRecord(s.checks.map((c): [string, unknown] => [c.name, `${c.ok ? 'ok' : 'FAIL'}  ${c.detail}`])))
     return s

@@ -65,6 +65,7 @@ export async function runEngine(options: RunEngineOptions): Promise<EngineState>
       yieldTo = by
       stopNow('superseded')
     },
+    onStopRequested: () => stopNow('stop requested (ordermon stop --all/--instance)'),
   })
   const onSignal = (signal: string) => () => stopNow(signal)
   process.once('SIGINT', onSignal('SIGINT'))

@@ -216,6 +216,9 @@ export interface EngineState {
   transitions_total: number
   last_scan_at: string | null
   last_error: string | null
+  /** Shards held and whether it leads, when engines share the database (engine.sharing). */
+  shards?: number | null
+  leader?: boolean | null
 }
 
 let ownStart: string | undefined | null = null

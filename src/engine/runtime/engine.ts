@@ -44,6 +44,8 @@ export interface EngineOptions {
    * cut off): this engine must stop trading. The CLI stops the process; default: stop().
    */
   onSuperseded?: (by: string) => void
+  /** `ordermon stop --all` / `--instance` asked for a stop through the database. Default: stop(). */
+  onStopRequested?: () => void
 }
 
 const ENGINE_ACTOR: Actor = {name: 'engine', source: 'engine'}
@@ -187,6 +189,7 @@ export class MonitoringEngine {
         ttlMs: () => this.config.engine.instance_ttl_ms,
         onSuperseded: (by) => (this.options.onSuperseded ? this.options.onSuperseded(by) : void this.stop()),
         shared: () => Boolean(keeper),
+        onStopRequested: () => (this.options.onStopRequested ? this.options.onStopRequested() : void this.stop()),
       }))
       const housekeeping = new Housekeeping({store, config: () => this.config, logDir: loaded.paths.logDir, logger, localPositions: () => [sync.position], stopping: () => this.stopping})
       await sync.load()
@@ -325,6 +328,8 @@ export class MonitoringEngine {
       transitions_total: this.trading?.transitions ?? 0,
       last_scan_at: this.sync?.lastScanAt?.toISOString() ?? null,
       last_error: this.heartbeat?.error ?? null,
+      shards: this.keeper ? this.keeper.shards.length : null,
+      leader: this.keeper ? this.keeper.isLeader : null,
     }
   }
 

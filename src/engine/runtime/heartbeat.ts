@@ -19,6 +19,8 @@ export interface HeartbeatOptions {
   onSuperseded(by: string): void
   /** Engines sharing the database by shard leases: a newer engine is a peer, not a takeover. */
   shared?(): boolean
+  /** `ordermon stop --all` / `--instance` asked this engine to stop: called once. */
+  onStopRequested?(): void
 }
 
 /**
@@ -30,6 +32,7 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   private lastError: string | null = null
   private superseded = false
+  private stopAsked = false
 
   constructor(private readonly options: HeartbeatOptions) {}
 
@@ -52,7 +55,7 @@ export class Heartbeat {
     const s = options.status()
     await store.instances.heartbeat({
       ...options.row('running'),
-      info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, last_error: this.lastError, metrics: options.latestMetrics() ?? null},
+      info: {users: s.users, strategies: s.strategies, open_orders: s.open_orders, events_per_s: s.events_per_s, ...(s.shards === null || s.shards === undefined ? {} : {shards: s.shards, leader: Boolean(s.leader)}), last_error: this.lastError, metrics: options.latestMetrics() ?? null},
     })
     // Engines sharing the database by shard leases are expected beside each other.
     const newer = options.shared?.() ? undefined : await supersededBy(store, options.row('running').instance_id, options.startedAt, options.ttlMs())
@@ -60,6 +63,11 @@ export class Heartbeat {
       this.superseded = true
       options.logger.error('another engine claimed this database; stopping', {instance: options.row('running').instance_id, by: newer})
       options.onSuperseded(newer)
+    }
+    if (options.onStopRequested && !this.stopAsked && (await store.instances.stopRequested(options.row('running').instance_id))) {
+      this.stopAsked = true
+      options.logger.info('stop requested through the database', {instance: options.row('running').instance_id})
+      options.onStopRequested()
     }
     if (this.lastError === reported) this.lastError = null
   }

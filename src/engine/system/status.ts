@@ -1,3 +1,4 @@
+import {summarize, type EngineSummary} from './engines.js'
 import type {LoadedConfig} from '../config/index.js'
 import type {MetricsSnapshot} from '../metrics/snapshot.js'
 import {openDatabase, Store, type EngineInstance} from '../store/index.js'
@@ -23,6 +24,8 @@ export interface SystemStatus {
     average_latency: number | null
   }
   engine: {running: boolean; instance_id: string | null; heartbeat_age_s: number | null; status: string | null}
+  /** Every live engine on the database (several when they share it: engine.sharing). */
+  engines: EngineSummary[]
   checks: Health['checks']
   counts?: Health['counts']
 }
@@ -32,10 +35,13 @@ const liveStatuses = ['starting', 'running', 'stopping']
 export async function systemStatus(loaded: LoadedConfig): Promise<SystemStatus> {
   const health = await checkHealth(loaded, {counts: true})
   let newest: EngineInstance | undefined
+  let engines: EngineSummary[] = []
   if (health.checks.find((c) => c.name === 'schema')?.ok) {
     const db = await openDatabase(loaded).catch(() => undefined)
     if (db) {
-      newest = await Store.over(db).instances.newest().catch(() => undefined)
+      const store = Store.over(db)
+      newest = await store.instances.newest().catch(() => undefined)
+      engines = (await store.instances.live(loaded.config.engine.instance_ttl_ms).catch(() => [])).map(summarize)
       await db.close()
     }
   }
@@ -66,6 +72,7 @@ export async function systemStatus(loaded: LoadedConfig): Promise<SystemStatus> 
       heartbeat_age_s: newest?.heartbeat_age_ms != null ? Math.round(newest.heartbeat_age_ms / 100) / 10 : null,
       status: newest?.status ?? null,
     },
+    engines,
     checks: health.checks,
     counts: health.counts,
   }

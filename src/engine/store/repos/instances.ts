@@ -27,6 +27,19 @@ export class InstanceRepo {
     await this.knex('engine_instances').insert(values).onConflict('instance_id').merge(['status', 'info', 'heartbeat_at'])
   }
 
+  /** Asks live engines to stop (all, or those named): each sees it at its next heartbeat. Returns the ids asked. */
+  async requestStop(ttlMs: number, ids?: readonly string[]): Promise<string[]> {
+    const live = (await this.live(ttlMs)).map((i) => i.instance_id).filter((id) => !ids || ids.includes(id))
+    if (live.length) await this.knex('engine_instances').whereIn('instance_id', live).update({stop_requested_at: this.dialect.now(this.knex)})
+    return live
+  }
+
+  /** Whether a stop was asked for this engine (`ordermon stop --all` / `--instance`). */
+  async stopRequested(instanceId: string): Promise<boolean> {
+    const r = await this.knex('engine_instances').where({instance_id: instanceId}).first('stop_requested_at')
+    return Boolean(r?.stop_requested_at)
+  }
+
   /**
    * Claims the database for one engine: inside the caller's transaction, serialised by the
    * `engine.claim` counter's row lock (MySQL) or the write lock (SQLite), so two engines starting
