@@ -68,6 +68,21 @@ describe('engines sharing one MariaDB database', () => {
     await until('all users on the remaining engine', () => monitored(a).size === users.length, 10_000)
   })
 
+  it("a crashed engine of this host (its pid gone) does not hold its leases: a new engine takes them at once", async () => {
+    const {spawnSync} = await import('node:child_process')
+    const {hostname} = await import('node:os')
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!
+    const knex = ctx.engine.db.knex
+    await ctx.engine.store.instances.heartbeat({instance_id: 'crashed-here', hostname: hostname(), pid: deadPid, version: 'test', backend: 'mysql', status: 'running', info: {}})
+    await ctx.engine.store.shards.ensure(SHARD_COUNT + 1)
+    await knex.raw("UPDATE shard_leases SET owner = 'crashed-here', token = token + 1, expires_at = CURRENT_TIMESTAMP(3) + INTERVAL 60 SECOND")
+    const t0 = Date.now()
+    const a = await start('after-crash')
+    expect(keeperOf(a).shards).toHaveLength(SHARD_COUNT)
+    expect(keeperOf(a).isLeader).toBe(true)
+    expect(Date.now() - t0).toBeLessThan(5000)
+  })
+
   it('an engine whose shard was taken places no order for its users and stops monitoring them', async () => {
     const u = await newUser(ctx.engine, 'fenced')
     const a = await start('solo')

@@ -18,7 +18,7 @@ import {metricsMessage, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {StoredEvent} from '../store/index.js'
 import {Heartbeat} from './heartbeat.js'
 import {Housekeeping} from './housekeeping.js'
-import {claimDatabase, releaseClaim} from './instance-claim.js'
+import {claimDatabase, goneHere, markOurs, releaseClaim} from './instance-claim.js'
 import {ShardKeeper} from './shard-keeper.js'
 import {SHARD_COUNT} from '../domain/shards.js'
 import {invalidInput} from '../errors.js'
@@ -116,19 +116,24 @@ export class MonitoringEngine {
       const store = services.store
       if (this.config.engine.sharing) {
         // Engines share the database: this one's row first, so the others count it in the split.
+        markOurs(this.instanceId)
         await store.instances.heartbeat(this.instanceRow('starting'))
         this.keeper = new ShardKeeper({
           store,
           instanceId: this.instanceId,
           shardCount: SHARD_COUNT,
           leaseMs: () => this.config.engine.shard_lease_ms,
-          liveEngines: async () => (await store.instances.live(this.config.engine.shard_lease_ms)).map((i) => i.instance_id),
+          liveEngines: async () => (await store.instances.live(this.config.engine.shard_lease_ms)).filter((i) => !goneHere(i)).map((i) => i.instance_id),
           onChange: async (gained, lost) => {
             logger.info('shards changed', {gained: gained.length, lost: lost.length, held: this.keeper!.shards.length, leader: this.keeper!.isLeader})
             await this.sync?.reload()
           },
         })
-        await this.keeper.start()
+        // A crashed engine of this host (its pid gone) holds leases nobody needs to wait out.
+        await this.keeper.start(async (id) => {
+          const i = await store.instances.find(id)
+          return Boolean(i && goneHere(i))
+        })
       } else {
         // One engine per database: refused with the live one named.
         await claimDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)

@@ -7,7 +7,7 @@ import {isAlive} from '../daemon/pidfile.js'
 const ours = new Set<string>()
 
 /** An engine row left by a crash on this host: its pid is gone, or is ours but not one of our engines (reused). */
-const goneHere = (i: EngineInstance) => i.hostname === hostname() && (i.pid === process.pid ? !ours.has(i.instance_id) : !isAlive(i.pid))
+export const goneHere = (i: EngineInstance) => i.hostname === hostname() && (i.pid === process.pid ? !ours.has(i.instance_id) : !isAlive(i.pid))
 
 const describe = (i: EngineInstance) => `instance ${i.instance_id} on host ${i.hostname}, pid ${i.pid}, heartbeat ${((i.heartbeat_age_ms ?? 0) / 1000).toFixed(1)}s ago`
 
@@ -36,6 +36,11 @@ export async function claimDatabase(store: Store, row: InstanceRow, ttlMs: numbe
 export async function supersededBy(store: Store, instanceId: string, startedAt: Date, ttlMs: number): Promise<string | undefined> {
   const others = await store.instances.live(ttlMs, instanceId)
   return others.find((i) => Date.parse(i.started_at) > startedAt.getTime() && !goneHere(i))?.instance_id
+}
+
+/** An engine of this process that shares the database (no claim): known alive, not a crash. */
+export function markOurs(instanceId: string): void {
+  ours.add(instanceId)
 }
 
 /** This engine no longer runs (stopped or failed to start). */

@@ -65,8 +65,12 @@ export class ShardKeeper {
     return new Set(userIds.filter((id) => valid.has(this.shardOf(id))))
   }
 
-  async start(): Promise<void> {
-    await this.options.store.shards.ensure(this.options.shardCount + 1)
+  /** `deadHere`: engines known dead (this host, pid gone): their leases are freed now instead of waited out. */
+  async start(deadHere: (instanceId: string) => Promise<boolean> = async () => false): Promise<void> {
+    const {store} = this.options
+    await store.shards.ensure(this.options.shardCount + 1)
+    const owners = [...new Set((await store.shards.all()).flatMap((l) => (l.owner && l.owner !== this.options.instanceId && !l.expired ? [l.owner] : [])))]
+    for (const owner of owners) if (await deadHere(owner)) await store.shards.releaseAll(owner)
     await this.step()
   }
 

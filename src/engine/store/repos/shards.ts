@@ -75,6 +75,11 @@ export class ShardRepo {
     return this.knex('shard_leases').where({owner}).whereIn('shard', shards).update({owner: null, expires_at: null})
   }
 
+  /** Frees every lease of an engine known to be dead (its process is gone): no need to wait for expiry. */
+  async releaseAll(owner: string): Promise<number> {
+    return this.knex('shard_leases').where({owner}).update({owner: null, expires_at: null})
+  }
+
   /**
    * Inside the writer's transaction: true while `owner` still holds `shard` with `token`. On MySQL the
    * row is share-locked until the transaction ends, so the lease cannot change hands between this
