@@ -55,7 +55,7 @@ export type EngineStatus = 'running' | 'degraded' | 'down' | 'unknown'
  * panel does not grow in memory however long it runs.
  */
 export interface PanelModel {
-  engine: {status: EngineStatus; instance?: string; started_at?: string; heartbeat_at?: string}
+  engine: {status: EngineStatus; instance?: string; started_at?: string; heartbeat_at?: string; engines?: number}
   metrics?: MetricsSnapshot
   history: {cpu: number[]; memory: number[]; disk: number[]; net: number[]; tps: number[]}
   users: Map<string, UserRow>

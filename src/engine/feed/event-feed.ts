@@ -18,6 +18,8 @@ export interface EngineLiveness {
   instance?: string
   started_at?: string
   heartbeat_at?: string
+  /** Live engines on the database (several when they share it: engine.sharing). */
+  engines?: number
 }
 
 /** What there is before following starts. */
@@ -172,9 +174,12 @@ export class EventFeed extends EventEmitter {
   private async checkEngine(): Promise<void> {
     if (this.stopped) return
     let live: {instance_id: string; started_at: string; heartbeat_at: string | null} | undefined
+    let engines: number | undefined
     try {
-      const [row] = await this.handle!.store.instances.live(this.loaded.config.engine.instance_ttl_ms)
+      const rows = await this.handle!.store.instances.live(this.loaded.config.engine.instance_ttl_ms)
+      const [row] = rows
       live = row
+      engines = rows.length
       const metrics = row?.info.metrics as MetricsSnapshot | null | undefined
       if (this.status.source === 'database' && metrics?.at && metrics.at !== this.lastMetricsAt) {
         this.lastMetricsAt = metrics.at
@@ -189,6 +194,7 @@ export class EventFeed extends EventEmitter {
     else if (live) this.liveness = {...last, status: 'running', instance: live.instance_id, started_at: live.started_at, heartbeat_at: live.heartbeat_at ?? undefined}
     // Down once an engine was seen (here, or in a state file left behind); unknown before that.
     else this.liveness = {...last, status: last.heartbeat_at || state ? 'down' : 'unknown'}
+    if (engines !== undefined) this.liveness = {...this.liveness, engines}
     if (!this.stopped) {
       this.emit('engine', this.liveness)
       this.checkTimer = setTimeout(() => void this.checkEngine(), ENGINE_CHECK_MS)

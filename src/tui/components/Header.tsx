@@ -18,6 +18,7 @@ export function Header({model, status, paused, now}: {model: PanelModel; status:
         {paused ? <Text color="yellow" bold> │ PAUSED</Text> : null}
         <Text> │ </Text>
         {conn}
+        {e.engines && e.engines > 1 ? <Text color="cyan"> │ {e.engines} engines</Text> : null}
         {e.started_at ? <Text dimColor> │ up {duration(now - Date.parse(e.started_at))}</Text> : null}
         {e.instance ? <Text dimColor> │ {e.instance}</Text> : null}
       </Text>
