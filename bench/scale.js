@@ -5,7 +5,7 @@
 // share of the users, raw-SQL change -> Redis latency, and with 2+ engines the failover time after
 // kill -9 of one (until the survivors hold every shard). On this 2-core machine the engines share
 // two cores with MariaDB and Redis: throughput does not multiply; this says what it does instead.
-//   BENCH_SCALE_USERS=20000  BENCH_SCALE_ENGINES=1,2,3  BENCH_SCALE_LEASE_MS=10000
+//   BENCH_SCALE_USERS=20000  BENCH_SCALE_ENGINES=1,2,3  BENCH_SCALE_LEASE_MS (default: engine.shard_lease_ms)
 //   ORDERMON_BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306  ORDERMON_BENCH_REDIS_URL=redis://127.0.0.1:6379/0
 // Every database, key, directory and process it makes is removed at the end.
 import {spawn} from 'node:child_process'
@@ -28,7 +28,8 @@ const MYSQL = process.env.ORDERMON_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:33
 const REDIS = process.env.ORDERMON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 const USERS = Number(process.env.BENCH_SCALE_USERS ?? 20_000)
 const COUNTS = (process.env.BENCH_SCALE_ENGINES ?? '1,2,3').split(',').map(Number)
-const LEASE_MS = Number(process.env.BENCH_SCALE_LEASE_MS ?? 10_000)
+// The default lease (engine.shard_lease_ms) unless told.
+const LEASE_MS = process.env.BENCH_SCALE_LEASE_MS ? Number(process.env.BENCH_SCALE_LEASE_MS) : undefined
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const pct = (xs, p) => (xs.length ? +[...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(1) : null)
 const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024)
@@ -37,7 +38,7 @@ async function run(engines) {
   const dir = mkdtempSync(join(tmpdir(), 'ordermon-bench-scale-'))
   const dbName = `ordermon_bench_scale_${process.pid}_${engines}`
   const prefix = `ordermon_bench_scale_${process.pid}_${engines}:`
-  const base = {ORDERMON_DATABASE_URL: `${MYSQL}/${dbName}`, ORDERMON_REDIS_URL: REDIS, ORDERMON__REDIS__KEY_PREFIX: prefix, ORDERMON__ENGINE__SHARING: 'true', ORDERMON__ENGINE__SHARD_LEASE_MS: String(LEASE_MS)}
+  const base = {ORDERMON_DATABASE_URL: `${MYSQL}/${dbName}`, ORDERMON_REDIS_URL: REDIS, ORDERMON__REDIS__KEY_PREFIX: prefix, ORDERMON__ENGINE__SHARING: 'true', ...(LEASE_MS ? {ORDERMON__ENGINE__SHARD_LEASE_MS: String(LEASE_MS)} : {})}
   const loaded = loadConfig({cwd: dir, env: {...base, ORDERMON_HOME: join(dir, 'seed')}})
   const h = await openHandle({loaded, create: true, requireSchema: false})
   const procs = []
@@ -112,7 +113,7 @@ async function run(engines) {
         await sleep(100)
       }
       result.failover_ms = Math.round(performance.now() - t1)
-      result.lease_ms = LEASE_MS
+      result.lease_ms = loaded.config.engine.shard_lease_ms
     }
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM')
     for (const p of procs) while (p.child.exitCode === null && p.child.signalCode === null) await sleep(50)
