@@ -1,4 +1,8 @@
+import type {OrdermonConfig} from './schema.js'
 export {loadConfig, type LoadedConfig, type LoadOptions, type Source} from './load.js'
 export {configSchema, type OrdermonConfig} from './schema.js'
 export {isSecretPath, redactUrl, redactValue, REDACTED} from './redact.js'
 export {describeConfig, type ConfigEntry} from './describe.js'
+
+/** Engines may share this database (engine.sharing): MySQL/MariaDB only; the embedded SQLite file runs one. */
+export const canShareDatabase = (config: OrdermonConfig): boolean => config.database.client === 'mysql'
