@@ -1,7 +1,7 @@
 import {Box, Text, useApp, useInput, type Key} from 'ink'
 import {useCallback, useEffect, useReducer, useRef, useState} from 'react'
 import type {OrderLog} from '../engine/index.js'
-import {alertTable, orderTable, strategyTable, userTable, type TableSpec} from './columns.js'
+import {alertTable, engineTable, orderTable, strategyTable, userTable, type TableSpec} from './columns.js'
 import {Dashboard} from './components/Dashboard.js'
 import {Header} from './components/Header.js'
 import {Help} from './components/Help.js'
@@ -26,7 +26,7 @@ export interface PanelSource {
 /** Redraws at most this often however fast events arrive (4 frames a second). */
 export const FRAME_MS = 250
 
-const specs: Record<Exclude<View, 'dashboard'>, TableSpec<any>> = {users: userTable, strategies: strategyTable, orders: orderTable, alerts: alertTable}
+const specs: Record<Exclude<View, 'dashboard'>, TableSpec<any>> = {users: userTable, strategies: strategyTable, orders: orderTable, alerts: alertTable, engines: engineTable}
 
 type Action =
   | {type: 'view'; view: View}

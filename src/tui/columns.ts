@@ -1,3 +1,4 @@
+import type {EngineSummary} from '../engine/index.js'
 import type {AlertRow, OrderRow, PanelModel, StrategyRow, UserRow} from './model.js'
 
 export interface TableColumn<T> {
@@ -64,5 +65,19 @@ export const alertTable: TableSpec<AlertRow> = {
     {header: 'Type', width: 10, get: (a) => a.category},
     {header: 'Message', width: 40, get: (a) => a.message},
     {header: 'Status', width: 12, get: (a) => a.status},
+  ],
+}
+
+/** The live engines on the database, from their heartbeat rows (several when they share it). */
+export const engineTable: TableSpec<EngineSummary> = {
+  rows: (m) => m.engine.list ?? [],
+  key: (e) => e.instance_id,
+  columns: [
+    {header: 'Instance', width: 24, get: (e) => e.instance_id},
+    {header: 'Host', width: 12, get: (e) => e.hostname},
+    {header: 'PID', width: 7, get: (e) => e.pid, align: 'right'},
+    {header: 'Status', width: 16, get: (e) => (e.leader ? `${e.status} leader` : e.status)},
+    {header: 'Shards', width: 6, get: (e) => num(e.shards), align: 'right'},
+    {header: 'Users', width: 7, get: (e) => num(e.users), align: 'right'},
   ],
 }

@@ -4,7 +4,7 @@
 // imports this for its description, and oclif loads that file for --help and the manifest.
 import type {Key} from 'ink'
 
-export const views = ['dashboard', 'users', 'strategies', 'orders', 'alerts'] as const
+export const views = ['dashboard', 'users', 'strategies', 'orders', 'alerts', 'engines'] as const
 export type View = (typeof views)[number]
 
 /** Where the panel is; a binding applies only in its modes (Enter and Esc mean different things). */
@@ -43,7 +43,7 @@ const anywhere: readonly Mode[] = ['dashboard', 'table', 'detail']
  * only the filter's catch-all (typing) relies on that, so it comes after Enter, Esc and Backspace.
  */
 export const keyMap: readonly Binding[] = [
-  ...views.map((view, i): Binding => ({command: 'view', view, keys: [char(String(i + 1))], help: view, modes: browsing, row: 'views', ...(i === 0 ? {hint: {keys: '1-5', text: 'views'}} : {})})),
+  ...views.map((view, i): Binding => ({command: 'view', view, keys: [char(String(i + 1))], help: view, modes: browsing, row: 'views', ...(i === 0 ? {hint: {keys: `1-${views.length}`, text: 'views'}} : {})})),
   {command: 'nextView', keys: [special('Tab', '\t', (k) => k.tab)], help: 'next view', modes: browsing},
   {command: 'filter', keys: [char('/')], help: 'filter the table', modes: ['table'], hint: {keys: '/', text: 'filter'}},
   {command: 'sort', keys: [char('s')], help: 'sort by the next column', modes: ['table'], row: 'sort', hint: {keys: 's', text: 'sort'}},

@@ -1,4 +1,4 @@
-import {isOpenOrder, type EventMessage, type MetricsSnapshot} from '../engine/index.js'
+import {isOpenOrder, type EngineSummary, type EventMessage, type MetricsSnapshot} from '../engine/index.js'
 
 export interface UserRow {
   user_id: string
@@ -55,7 +55,7 @@ export type EngineStatus = 'running' | 'degraded' | 'down' | 'unknown'
  * panel does not grow in memory however long it runs.
  */
 export interface PanelModel {
-  engine: {status: EngineStatus; instance?: string; started_at?: string; heartbeat_at?: string; engines?: number}
+  engine: {status: EngineStatus; instance?: string; started_at?: string; heartbeat_at?: string; engines?: number; list?: EngineSummary[]}
   metrics?: MetricsSnapshot
   history: {cpu: number[]; memory: number[]; disk: number[]; net: number[]; tps: number[]}
   users: Map<string, UserRow>

@@ -146,7 +146,7 @@ async function renderPanel(source: PanelSource, size?: {columns: number; rows: n
     expect(h, `no header ${header} in:\n${text()}`).toBeGreaterThanOrEqual(0)
     return ls
       .slice(h + 1)
-      .filter((l) => /^[> ] (U|STR|ORD)\d/.test(l))
+      .filter((l) => /^[> ] ((U|STR|ORD)\d|host-)/.test(l))
       .map((l) => l.slice(2))
   }
   return {...r, frame, text, lines, press, tableRows, unmounted: () => unmounted}
@@ -247,13 +247,13 @@ describe('dashboard', () => {
 })
 
 describe('views and tables', () => {
-  it('keys 1-5 and Tab switch views, each with its table header', async () => {
+  it('keys 1-6 and Tab switch views, each with its table header', async () => {
     const p = await renderPanel(new TestSource())
     const expectView = (name: string, header: RegExp | null) => {
       const t = p.text()
       const tabs = p.lines()[1]!
       // The current view's tab is bracketed and drawn inverse; no other tab is bracketed.
-      expect(p.frame(), `${name} tab`).toContain(`${INVERSE}[${['dashboard', 'users', 'strategies', 'orders', 'alerts'].indexOf(name) + 1} ${name}]`)
+      expect(p.frame(), `${name} tab`).toContain(`${INVERSE}[${['dashboard', 'users', 'strategies', 'orders', 'alerts', 'engines'].indexOf(name) + 1} ${name}]`)
       expect(tabs.match(/\[/g), tabs).toHaveLength(1)
       expect(tabs).toContain('1 dashboard')
       if (header) expect(t, name).toMatch(header)
@@ -272,6 +272,8 @@ describe('views and tables', () => {
     await p.press('5')
     expectView('alerts', /^ {2}Time\s+Level\s+Type\s+Message/m)
     expect(p.text()).toMatch(/\(no rows\)/)
+    await p.press('6')
+    expectView('engines', /^ {2}Instance\s+Host\s+PID\s+Status\s+Shards\s+Users/m)
     await p.press('1')
     expectView('dashboard', null)
     // Tab goes round: dashboard → users → strategies → orders → alerts → dashboard.
@@ -280,11 +282,25 @@ describe('views and tables', () => {
       ['strategies', /^ {2}Strategy\b/m],
       ['orders', /^ {2}Order\b/m],
       ['alerts', /^ {2}Time\b/m],
+      ['engines', /^ {2}Instance\b/m],
       ['dashboard', null],
     ] as const) {
       await p.press(KEY.tab)
       expectView(name, header)
     }
+  })
+
+  it('the engines view (6) lists the live engines with host, pid, shards, users; the leader marked', async () => {
+    const model = sampleModel()
+    const row = (n: number, shards: number, users: number, leader: boolean) => ({instance_id: `host-${n}-1000${n}-abc`, hostname: `host-${n}`, pid: 1000 + n, status: 'running', started_at: new Date().toISOString(), heartbeat_age_s: 0.4, users, strategies: users * 3, open_orders: 10, shards, leader})
+    model.engine = {...model.engine, status: 'running', engines: 2, list: [row(1, 32, 101, true), row(2, 32, 99, false)]}
+    const p = await renderPanel(new TestSource(model))
+    expect(p.lines()[0]).toMatch(/2 engines/)
+    await p.press('6')
+    const rows = p.tableRows(/^ {2}Instance\s+Host\s+PID\s+Status\s+Shards\s+Users/m)
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toMatch(/^host-1-10001-abc\s+host-1\s+1001\s+running leader\s+32\s+101/)
+    expect(rows[1]).toMatch(/^host-2-10002-abc\s+host-2\s+1002\s+running\s+32\s+99/)
   })
 
   it('the orders table lists every order newest first with its columns', async () => {

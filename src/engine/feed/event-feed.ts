@@ -1,3 +1,4 @@
+import {summarize, type EngineSummary} from '../system/engines.js'
 import {EventEmitter} from 'node:events'
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
@@ -20,6 +21,8 @@ export interface EngineLiveness {
   heartbeat_at?: string
   /** Live engines on the database (several when they share it: engine.sharing). */
   engines?: number
+  /** Those engines, as their heartbeat rows say (the panel's engines view). */
+  list?: EngineSummary[]
 }
 
 /** What there is before following starts. */
@@ -175,11 +178,13 @@ export class EventFeed extends EventEmitter {
     if (this.stopped) return
     let live: {instance_id: string; started_at: string; heartbeat_at: string | null} | undefined
     let engines: number | undefined
+    let list: EngineSummary[] | undefined
     try {
       const rows = await this.handle!.store.instances.live(this.loaded.config.engine.instance_ttl_ms)
       const [row] = rows
       live = row
       engines = rows.length
+      list = rows.map(summarize)
       const metrics = row?.info.metrics as MetricsSnapshot | null | undefined
       if (this.status.source === 'database' && metrics?.at && metrics.at !== this.lastMetricsAt) {
         this.lastMetricsAt = metrics.at
@@ -194,7 +199,7 @@ export class EventFeed extends EventEmitter {
     else if (live) this.liveness = {...last, status: 'running', instance: live.instance_id, started_at: live.started_at, heartbeat_at: live.heartbeat_at ?? undefined}
     // Down once an engine was seen (here, or in a state file left behind); unknown before that.
     else this.liveness = {...last, status: last.heartbeat_at || state ? 'down' : 'unknown'}
-    if (engines !== undefined) this.liveness = {...this.liveness, engines}
+    if (engines !== undefined) this.liveness = {...this.liveness, engines, list}
     if (!this.stopped) {
       this.emit('engine', this.liveness)
       this.checkTimer = setTimeout(() => void this.checkEngine(), ENGINE_CHECK_MS)
