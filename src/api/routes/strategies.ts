@@ -55,13 +55,8 @@ export function strategyRoutes(app: FastifyInstance, {services, config}: ApiCont
       // The manual asks for status=active: a strategy that is trading, here "running".
       const status = q.status === 'active' ? 'running' : q.status
       const list = await strategies.list({user_id: scopeUser(p, q.user_id), status, type: q.type, page: q.page, limit: Math.min(q.size, 100)})
-      const withPerformance = await Promise.all(
-        list.strategies.map(async (s) => {
-          const perf = await strategies.performance(s.strategy_id)
-          return {...s, performance: {total_orders: perf.total_orders, success_rate: perf.success_rate, profit_loss: perf.profit_loss}}
-        }),
-      )
-      return ok({total: list.total, page: list.page, size: list.limit, strategies: withPerformance})
+      const performance = await strategies.performanceSummary(list.strategies.map((s) => s.strategy_id))
+      return ok({total: list.total, page: list.page, size: list.limit, strategies: list.strategies.map((s) => ({...s, performance: performance.get(s.strategy_id)}))})
     },
   )
 

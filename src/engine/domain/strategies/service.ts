@@ -180,6 +180,23 @@ export class StrategyService {
   }
 
   /** Orders and fills in a period (dates are UTC; the end date is inclusive), PnL by average cost. */
+  /**
+   * The list's performance columns for many strategies in two queries (orders by strategy and status,
+   * their fills), instead of performance() for each: a page of 100 strategies was 300 queries.
+   */
+  async performanceSummary(strategyIds: string[]): Promise<Map<string, {total_orders: number; success_rate: number | null; profit_loss: number}>> {
+    const [stats, fills] = await Promise.all([this.store.orders.statsByStrategy(strategyIds), strategyIds.length ? this.store.orders.fills({strategy_ids: strategyIds}) : []])
+    const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null)
+    return new Map(
+      strategyIds.map((id) => {
+        const mine = stats.filter((x) => x.strategy_id === id)
+        const total = mine.reduce((a, x) => a + x.n, 0)
+        const filled = mine.find((x) => x.status === 'filled')?.n ?? 0
+        return [id, {total_orders: total, success_rate: ratio(filled, total), profit_loss: computePnl(fills.filter((f) => f.strategy_id === id)).profit_loss}]
+      }),
+    )
+  }
+
   async performance(strategyId: string, options: {start_date?: string; end_date?: string; marks?: Record<string, number>} = {}): Promise<Performance> {
     const since = parseDate('start-date', options.start_date)
     const until = endOfDay('end-date', options.end_date)

@@ -293,11 +293,12 @@ export class OrderRepo {
     if (rows.length) await insertChunked(this.knex, 'fills', rows.map((r) => ({strategy_id: null, fee: 0, ...r})))
   }
 
-  async fills(filter: {order_id?: string; strategy_id?: string; user_id?: string; since?: Date; until?: Date}): Promise<Fill[]> {
+  async fills(filter: {order_id?: string; strategy_id?: string; strategy_ids?: string[]; user_id?: string; since?: Date; until?: Date}): Promise<Fill[]> {
     const rows = await this.knex('fills')
       .where((q) => {
         if (filter.order_id) q.where('order_id', filter.order_id)
         if (filter.strategy_id) q.where('strategy_id', filter.strategy_id)
+        if (filter.strategy_ids) q.whereIn('strategy_id', filter.strategy_ids)
         if (filter.user_id) q.where('user_id', filter.user_id)
         if (filter.since) q.where('at', '>=', this.dialect.toDb(filter.since))
         if (filter.until) q.where('at', '<', this.dialect.toDb(filter.until))
@@ -315,6 +316,13 @@ export class OrderRepo {
       fee: Number(r.fee),
       at: this.dialect.toIso(r.at)!,
     }))
+  }
+
+  /** Order counts per strategy and status, for several strategies in one query (a page of them). */
+  async statsByStrategy(strategyIds: string[]): Promise<Array<{strategy_id: string; status: OrderStatus; n: number}>> {
+    if (strategyIds.length === 0) return []
+    const rows = await this.knex('orders').whereIn('strategy_id', strategyIds).select('strategy_id', 'status').count({n: '*'}).groupBy('strategy_id', 'status')
+    return rows.map((r: Record<string, any>) => ({strategy_id: String(r.strategy_id), status: r.status as OrderStatus, n: Number(r.n)}))
   }
 
   /** Order counts for performance figures: total, by status, quantities. */
