@@ -214,6 +214,24 @@ describe.each(backendKinds)('API sign-in (%s)', (kind) => {
     expect(session.revoked_reason).toBe('refresh token reused')
   })
 
+  it('an API server without an engine prunes expired sign-ins itself (on a login), and keeps live ones', async () => {
+    const u = await f.user('trader')
+    const t = await f.login(u.username)
+    const old = new Date(Date.now() - 3_600_000)
+    const stamp = f.loaded.config.database.client === 'mysql' ? old : old.toISOString().replace('T', ' ').replace('Z', '')
+    await f.db('api_sessions').insert({session_id: `expired-${u.user_id}`, user_id: u.user_id, refresh_jti: 'x', expires_at: stamp})
+    // A fresh server (its first login prunes); the fixture's own has pruned within the minute already.
+    const fresh = await serveApi({loaded: f.loaded, version: 'test'})
+    try {
+      const r = await client(() => fresh.url)('POST', '/auth/login', {body: {username: u.username, password: PASSWORD}})
+      expect(r.status, r.text).toBe(200)
+    } finally {
+      await fresh.close()
+    }
+    expect(await f.db('api_sessions').where({session_id: `expired-${u.user_id}`}).first()).toBeUndefined()
+    expect((await f.call('GET', `/users/${u.user_id}`, {token: t.access_token})).status).toBe(200)
+  })
+
   it('logout refuses the access token afterwards, also on a second API server over the same database', async () => {
     const second = await serveApi({loaded: f.loaded, version: 'test'})
     try {

@@ -46,10 +46,14 @@ type Session = NonNullable<Awaited<ReturnType<Store['sessions']['withUser']>>>
 
 /** Sign-ins remembered at most (each a session row with its user). */
 const SESSIONS_MAX = 10_000
+/** An API served without an engine prunes expired sign-ins itself, at most this often (on a login). */
+const PRUNE_EVERY_MS = 60_000
+const PRUNE_BATCH = 500
 
 export class AuthService {
   private readonly signer: TokenSigner
   private dummyHash?: Promise<string>
+  private prunedAt = 0
   // The session row (and its user) as last read, for security.session_cache_ms: it was one query on
   // every request, half of the database round trips of a page of orders.
   private readonly sessions = new Map<string, {session: Session; at: number}>()
@@ -95,6 +99,11 @@ export class AuthService {
       throw unauthorized('Wrong username or password.')
     }
     await store.users.recordLogin(user.user_id, {...meta, success: true, reason: null})
+    // Housekeeping prunes expired sign-ins in the engine; `api serve` alone must not let them pile up.
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now()
+      await store.sessions.pruneExpired(new Date(), PRUNE_BATCH)
+    }
     const sid = randomUUID()
     const refresh = await this.signer.sign('refresh', user.user_id, sid, this.security.refresh_token_ttl_s)
     await store.sessions.insert({session_id: sid, user_id: user.user_id, refresh_jti: refresh.jti, expires_at: refresh.expires, ip: meta.ip, agent: meta.device})
