@@ -29,7 +29,6 @@ export function reportFailure(error: unknown): Promise<void> {
 
 export interface WorkerPool {
   url: string
-  count: number
   close(): Promise<void>
 }
 
@@ -86,7 +85,6 @@ export async function forkWorkers(count: number, options: {notice: (line: string
   const url = await first
   return {
     url,
-    count,
     close: stopAll,
   }
 }

@@ -28,7 +28,7 @@ export async function requestStop(options: {loaded: LoadedConfig; instance?: str
     while (running.length && Date.now() < deadline) {
       options.onProgress?.(`waiting for ${running.length} engine(s) to stop`)
       await new Promise((r) => setTimeout(r, 250))
-      const live = new Set((await store.instances.live(ttl)).filter((i) => i.status !== 'stopped').map((i) => i.instance_id))
+      const live = new Set((await store.instances.live(ttl)).map((i) => i.instance_id))
       running = running.filter((id) => live.has(id))
     }
     return {asked, stopped: asked.filter((id) => !running.includes(id)), still_running: running}

@@ -69,7 +69,7 @@ export async function systemStatus(loaded: LoadedConfig): Promise<SystemStatus> 
     engine: {
       running,
       instance_id: newest?.instance_id ?? null,
-      heartbeat_age_s: newest?.heartbeat_age_ms != null ? Math.round(newest.heartbeat_age_ms / 100) / 10 : null,
+      heartbeat_age_s: newest ? summarize(newest).heartbeat_age_s : null,
       status: newest?.status ?? null,
     },
     engines,
