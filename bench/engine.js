@@ -2,6 +2,7 @@
 // Engine benchmarks (JSON on stdout). Run after `npm run build`:
 //   node bench/engine.js [startup] [latency] [transitions]      (default: all)
 //   BENCH_BACKENDS=mariadb,sqlite  BENCH_SECONDS=60  BENCH_RATE=10000
+//   BENCH_SHARING=true|false (MariaDB: the engine's engine.sharing, and the batcher behind the lease fence)
 // Needs MariaDB (ORDERMON_BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306) and Redis
 // (ORDERMON_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0); every database, key and process it
 // makes is removed at the end.
@@ -16,18 +17,22 @@ import {seedScale} from './seed.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = (p) => import(join(root, 'dist/src', p))
-const {loadConfig} = await dist('engine/config/index.js')
+const {loadConfig, sharesDatabase} = await dist('engine/config/index.js')
 const {openHandle: openEngine} = await dist('engine/handle.js')
 const {migrateLatest} = await dist('engine/store/index.js')
 const {TransitionBatcher} = await dist('engine/domain/orders/batcher.js')
 const {OutboxRelay} = await dist('engine/bus/outbox-relay.js')
 const {connectRedis} = await dist('engine/bus/redis.js')
+const {ShardKeeper} = await dist('engine/runtime/shard-keeper.js')
+const {SHARD_COUNT} = await dist('engine/domain/shards.js')
 
 const MYSQL = process.env.ORDERMON_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const REDIS = process.env.ORDERMON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
 const RATE = Number(process.env.BENCH_RATE ?? 10_000)
 const backends = (process.env.BENCH_BACKENDS ?? 'mariadb,sqlite').split(',')
+// Unset: whatever the configuration's default is for the backend.
+const SHARING = process.env.BENCH_SHARING
 const wanted = new Set(process.argv.slice(2))
 const want = (n) => wanted.size === 0 || wanted.has(n)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -46,6 +51,7 @@ async function makeBackend(kind) {
   if (kind === 'mariadb') {
     env.ORDERMON_DATABASE_URL = `${MYSQL}/${dbName}`
     env.ORDERMON_REDIS_URL = REDIS
+    if (SHARING !== undefined) env.ORDERMON__ENGINE__SHARING = SHARING
   }
   const loaded = loadConfig({cwd: dir, env})
   const engine = await openEngine({loaded, create: true, requireSchema: false})
@@ -110,7 +116,7 @@ async function scaleBench(kind) {
     const seeded = await seedScale(b.engine.db.knex)
     proc = startEngineProcess(b)
     const up = await waitRunning(b, proc.child, 120_000)
-    const result = {backend: kind, seeded, start_ms: Math.round(up.ms), monitored: {users: up.state.users, strategies: up.state.strategies, open_orders: up.state.open_orders}, rss_mb_after_start: rssMb(proc.child.pid)}
+    const result = {backend: kind, sharing: sharesDatabase(b.loaded.config), seeded, start_ms: Math.round(up.ms), monitored: {users: up.state.users, strategies: up.state.strategies, open_orders: up.state.open_orders}, rss_mb_after_start: rssMb(proc.child.pid)}
     if (kind === 'mariadb' && want('latency')) {
       // Raw SQL from a separate connection, timed from commit to the event arriving on Redis.
       const sub = new Redis(REDIS)
@@ -168,7 +174,14 @@ async function transitionsBench(kind) {
     const orders = 100_000
     await seedScale(b.engine.db.knex, {users: 1000, strategiesPerUser: 0, orders})
     const store = b.engine.store
-    const batcher = new TransitionBatcher(store, {source: 'engine', actor: 'bench', maxBatch: 5000, maxDelayMs: 20})
+    // A sharing engine's batcher checks its leases in every transaction: hold them all, as a lone engine would.
+    let fence
+    if (sharesDatabase(b.loaded.config)) {
+      const keeper = new ShardKeeper({store, instanceId: 'bench', shardCount: SHARD_COUNT, leaseMs: () => 600_000, liveEngines: async () => [], onChange: () => {}})
+      await keeper.start()
+      fence = keeper.fence
+    }
+    const batcher = new TransitionBatcher(store, {source: 'engine', actor: 'bench', maxBatch: 5000, maxDelayMs: 20, fence})
     const submitted = new Map()
     const lags = []
     let received = 0
@@ -233,6 +246,7 @@ async function transitionsBench(kind) {
     }
     return {
       backend: kind,
+      fenced: Boolean(fence),
       target_per_s: RATE,
       seconds: +elapsed.toFixed(1),
       transitions: done,

@@ -2,7 +2,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {renderRecord} from '../cli/output.js'
 import {enginesTable} from '../cli/views/engines.js'
 import {heading} from '../cli/output.js'
-import {engineStatus, listEngines, type EngineState, type EngineSummary} from '../engine/index.js'
+import {engineStatus, listEngines, sharesDatabase, type EngineState, type EngineSummary} from '../engine/index.js'
 
 function uptime(since: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000))
@@ -17,7 +17,7 @@ export default class Status extends BaseCommand<typeof Status> {
   async run(): Promise<{running: boolean; state?: EngineState; engines?: EngineSummary[]}> {
     const {running, state} = await engineStatus(this.config_().paths.home)
     // Engines sharing the database (engine.sharing) are listed whichever of them runs here.
-    const shared = this.config_().config.engine.sharing ? await listEngines(this.config_()) : undefined
+    const shared = sharesDatabase(this.config_().config) ? await listEngines(this.config_()) : undefined
     const showShared = () => shared && this.log(`\n${heading(`Engines on this database (${shared.length})`)}\n${enginesTable(shared)}`)
     if (!running || !state) {
       this.log(`Engine: not running here${state ? ` (last: ${state.status} at ${state.updated_at})` : ''}.`)

@@ -164,7 +164,7 @@ export const isDaemonChild = () => process.env.ORDERMON_DAEMON_CHILD === '1'
 export type {Actor, OpenEngineOptions, CleanupResult}
 export {loadConfig, type LoadedConfig}
 export type {OrdermonConfig} from './config/index.js'
-export {describeConfig, type ConfigEntry} from './config/index.js'
+export {describeConfig, sharesDatabase, type ConfigEntry} from './config/index.js'
 export {environments} from './config/schema.js'
 export type {Check, Health} from './system/health.js'
 export type {EngineSummary} from './system/engines.js'

@@ -9,7 +9,7 @@ import {engineProcesses, engineState, fastEngineEnv, type EngineProcess} from '.
 import {sleep, until} from '../helpers/process.js'
 
 /**
- * Several engines on one MariaDB database (engine.sharing), as processes of the built CLI: three
+ * Several engines on one MariaDB database (engine.sharing, on by default there), as processes of the built CLI: three
  * engines split the shards; kill -9 of one and its users trade again on the others within the lease;
  * an engine frozen (SIGSTOP) past its lease is fenced out and its users move; a graceful stop hands
  * over at once; a fourth engine joining takes its share. Throughout, no strategy ever has two working
@@ -33,7 +33,6 @@ describe.sequential('crash: several engines on one database', () => {
     ...backend.env,
     ...fastEngineEnv,
     ORDERMON_HOME: join(backend.dir, `home-${name}`),
-    ORDERMON__ENGINE__SHARING: 'true',
     ORDERMON__ENGINE__SHARD_LEASE_MS: String(LEASE_MS),
     ORDERMON__ENGINE__VENUE: 'external',
     ORDERMON__ENGINE__TICK_MS: '100',
@@ -159,8 +158,8 @@ describe.sequential('crash: several engines on one database', () => {
   })
 
   it('status lists every engine with its shards and users; stop --all stops them all through the database', async () => {
-    const sharing = {ORDERMON__ENGINE__SHARING: 'true'}
-    const st = await cli(['status', '--json'], {env: sharing})
+    // engine.sharing is left to its default (auto): on, since the database is MariaDB.
+    const st = await cli(['status', '--json'])
     expect(st.code, st.stderr).toBe(0)
     const engines = JSON.parse(st.stdout).engines as Array<{instance_id: string; shards: number; users: number; pid: number}>
     expect(engines.map((e) => e.instance_id).sort()).toEqual([instanceOf('b'), instanceOf('d')].sort())
@@ -168,7 +167,7 @@ describe.sequential('crash: several engines on one database', () => {
       const r = JSON.parse((await cli(['system', 'status', '--json'])).stdout).engines as Array<{shards: number; users: number}>
       return r.length === 2 && r.every((e) => e.shards === SHARD_COUNT / 2) && r.reduce((a, e) => a + e.users, 0) === USERS
     }, 10_000, 300)
-    const table = await cli(['status'], {env: sharing})
+    const table = await cli(['status'])
     expect(table.stdout).toMatch(/Engines on this database \(2\)/)
     expect(table.stdout).toContain(instanceOf('d'))
 

@@ -2,7 +2,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {describeConfig, isSecretPath, loadConfig, redactUrl, redactValue, REDACTED, type LoadedConfig} from '../../src/engine/config/index.js'
+import {describeConfig, isSecretPath, loadConfig, redactUrl, redactValue, REDACTED, sharesDatabase, type LoadedConfig} from '../../src/engine/config/index.js'
 import {OrdermonError} from '../../src/engine/errors.js'
 
 /**
@@ -491,5 +491,30 @@ describe('redaction', () => {
   it('isSecretPath: notification.sms.secret_key is a secret', () => {
     expect(isSecretPath('notification.sms.secret_key')).toBe(true)
     expect(redactValue('notification.sms.secret_key', 'SmsSecretK2')).toBe(REDACTED)
+  })
+})
+
+describe('engine.sharing: auto, true or false', () => {
+  const mysql = {ORDERMON_DATABASE_URL: 'mysql://root@127.0.0.1:3306/x'}
+  it('auto by default: engines share a MySQL/MariaDB database, not the embedded SQLite file', () => {
+    expect(load({}).config.engine.sharing).toBe('auto')
+    expect(sharesDatabase(load({}).config)).toBe(false)
+    expect(sharesDatabase(load({}, mysql).config)).toBe(true)
+  })
+
+  it('false keeps one engine per MariaDB database; true and its spellings turn it on', () => {
+    expect(sharesDatabase(load({}, {...mysql, ORDERMON__ENGINE__SHARING: 'false'}).config)).toBe(false)
+    expect(sharesDatabase(load({}, {...mysql, ORDERMON__ENGINE__SHARING: 'off'}).config)).toBe(false)
+    expect(sharesDatabase(load({}, {...mysql, ORDERMON__ENGINE__SHARING: 'yes'}).config)).toBe(true)
+    expect(load({'config/engine.yaml': 'engine:\n  sharing: AUTO\n'}).config.engine.sharing).toBe('auto')
+    expect(load({'config/engine.yaml': 'engine:\n  sharing: false\n'}).config.engine.sharing).toBe(false)
+  })
+
+  it('anything else is refused with what is allowed', () => {
+    for (const bad of ['maybe', '2', ' ']) {
+      const e = loadError({}, {ORDERMON__ENGINE__SHARING: bad})
+      expect(e.message).toContain('ORDERMON__ENGINE__SHARING')
+      expect(e.message).toContain('expected auto, true or false')
+    }
   })
 })

@@ -16,7 +16,7 @@ export const defaults = {
   reports: {timezone: 'UTC'},
   monitoring: {enabled: true, scan_interval: 10, store_interval: 10, raw_retention_hours: 24, rollup_interval: 60, metrics_retention_days: 30, alerts_retention_days: 90, prometheus: {enabled: false, host: '127.0.0.1', port: 9464, path: '/metrics'}},
   engine: {
-    sharing: false,
+    sharing: 'auto',
     shard_lease_ms: 7500,
     market: 'sim',
     market_seed: 42,

@@ -21,6 +21,16 @@ const bool = () =>
     return v
   }, z.boolean({invalid_type_error: 'expected true or false'}))
 const str = () => z.string().min(1, 'must not be empty')
+// auto, or a yes/no in any of bool()'s spellings.
+const autoOrBool = () =>
+  z.preprocess((v) => {
+    if (typeof v === 'string' && v.trim().toLowerCase() === 'auto') return 'auto'
+    if (typeof v !== 'string') return v
+    const s = v.trim().toLowerCase()
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true
+    if (['0', 'false', 'no', 'off'].includes(s)) return false
+    return v
+  }, z.union([z.literal('auto'), z.boolean()], {errorMap: () => ({message: 'expected auto, true or false'})}))
 // YAML reads `password: 98765432` as a number; a secret is text whatever it looks like.
 const secret = () => z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string())
 
@@ -115,10 +125,11 @@ export const configSchema = z
         /** A heartbeat older than this marks an engine dead: a new engine may then claim the database. */
         instance_ttl_ms: int(1000, 600_000),
         /**
-         * Several engines on one MySQL/MariaDB database share the users out by shard leases (instead
-         * of the second engine being refused). Off: one engine per database.
+         * Several engines on one MySQL/MariaDB database share the users out by shard leases. auto (the
+         * default): on for MySQL/MariaDB, off for the embedded SQLite file, which runs one engine.
+         * false: one engine per database, a second one refused.
          */
-        sharing: bool(),
+        sharing: autoOrBool(),
         /** A shard lease not renewed for this long may be taken by another engine (failover time). */
         shard_lease_ms: int(1000, 600_000),
         /** Housekeeping (pruning, log retention) runs this often. */

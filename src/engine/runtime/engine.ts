@@ -6,7 +6,7 @@ import {channels, toMessage, type EventMessage} from '../bus/channels.js'
 import {EventBus} from '../bus/event-bus.js'
 import {OutboxRelay} from '../bus/outbox-relay.js'
 import {connectRedis, describeRedis, redisConfigured, type RedisClient} from '../bus/redis.js'
-import {canShareDatabase, type LoadedConfig} from '../config/index.js'
+import {canShareDatabase, sharesDatabase, type LoadedConfig} from '../config/index.js'
 import type {Actor} from '../domain/context.js'
 import {classifyFailure, isConnectionFailure} from '../errors.js'
 import {openHandle, type EngineHandle} from '../handle.js'
@@ -105,7 +105,7 @@ export class MonitoringEngine {
   async start(): Promise<void> {
     const {loaded} = this.options
     // Refused before anything is opened or written.
-    if (this.config.engine.sharing && !canShareDatabase(this.config)) throw invalidInput('engine.sharing needs MySQL/MariaDB: the embedded SQLite database runs one engine.', 'Set engine.sharing to false, or use ORDERMON_DATABASE_URL=mysql://...')
+    if (this.config.engine.sharing === true && !canShareDatabase(this.config)) throw invalidInput('engine.sharing needs MySQL/MariaDB: the embedded SQLite database runs one engine.', 'Set engine.sharing to auto or false, or use ORDERMON_DATABASE_URL=mysql://...')
     if (this.options.pidfile) acquirePidfile(loaded.paths.home)
     try {
       const logger = (this.logger = createSystemLogger(loaded.paths.logDir, this.config.logging.level))
@@ -114,7 +114,7 @@ export class MonitoringEngine {
       ))
       const services = (this.services = await openHandle({loaded}))
       const store = services.store
-      if (this.config.engine.sharing) {
+      if (sharesDatabase(this.config)) {
         // Engines share the database: this one's row first, so the others count it in the split.
         markOurs(this.instanceId)
         await store.instances.heartbeat(this.instanceRow('starting'))
