@@ -4,7 +4,7 @@ import {SHARD_COUNT, shardOf} from '../../src/engine/domain/shards.js'
 import {MonitoringEngine} from '../../src/engine/runtime/engine.js'
 import type {ShardKeeper} from '../../src/engine/runtime/shard-keeper.js'
 import {createBackend} from '../helpers/backends.js'
-import {engineActor, newUser} from '../helpers/engine-parts.js'
+import {engineActor, momentum, newUser, runningStrategy} from '../helpers/engine-parts.js'
 import {until} from '../helpers/process.js'
 import {useEngine} from '../helpers/suite.js'
 
@@ -100,6 +100,22 @@ describe('engines sharing one MariaDB database', () => {
     expect(await ctx.engine.db.knex('orders').where({user_id: u.user_id}).count({n: '*'})).toEqual(before)
     // Its next step sees the loss and drops the shard's users.
     await until('the lost shard dropped', () => !monitored(a).has(u.user_id) && !keeperOf(a).shards.includes(shard), 5000)
+  })
+
+  it("an engine that lost a user's shard does not stop that user's strategies (a failed load's stop is fenced)", async () => {
+    const u = await newUser(ctx.engine, 'fencedstop')
+    const kept = await runningStrategy(ctx.engine, u.user_id, momentum())
+    const taken = await runningStrategy(ctx.engine, u.user_id, momentum())
+    const a = await start('stopper')
+    await until('the user monitored', () => monitored(a).has(u.user_id), 10_000)
+    const stop = (id: string) => ctx.engine.strategies.stop(id, engineActor, {reason: 'failed to load: test', fence: keeperOf(a).fence})
+    // While the engine holds the lease, its stop goes through.
+    expect((await stop(kept.strategy_id)).changed).toBe(true)
+    await ctx.engine.db.knex.raw("UPDATE shard_leases SET owner = 'thief', token = token + 1, expires_at = CURRENT_TIMESTAMP(3) + INTERVAL 60 SECOND WHERE shard = ?", [shardOf(u.user_id, SHARD_COUNT)])
+    const r = await stop(taken.strategy_id)
+    expect(r.changed).toBe(false)
+    expect(await ctx.engine.db.knex('strategies').where({strategy_id: taken.strategy_id}).first('status', 'status_reason')).toEqual({status: 'running', status_reason: null})
+    expect(await ctx.engine.db.knex('strategies').where({strategy_id: kept.strategy_id}).first('status')).toEqual({status: 'stopped'})
   })
 })
 

@@ -145,7 +145,7 @@ export class MonitoringEngine {
         await this.relay.position()
       }
       const market = (this.market = await openMarket(this.config, Boolean(this.redis)))
-      const loader = new StrategyLoader({strategiesDir: () => this.config.engine.strategies_dir ?? process.cwd(), market, strategies: services.strategies, userLogs, actor: ENGINE_ACTOR})
+      const loader = new StrategyLoader({strategiesDir: () => this.config.engine.strategies_dir ?? process.cwd(), market, strategies: services.strategies, userLogs, actor: ENGINE_ACTOR, fence: this.keeper?.fence})
       // Committed events are published and applied at once: the relay and the follower are woken
       // instead of waiting for their timers.
       const wakeReaders = () => {

@@ -1,4 +1,5 @@
 import type {Actor} from '../domain/context.js'
+import type {WriteFence} from '../domain/shards.js'
 import type {StrategyService} from '../domain/strategies/service.js'
 import type {UserLogs} from '../logging/user-logs.js'
 import type {Strategy} from '../store/index.js'
@@ -13,6 +14,8 @@ export interface StrategyLoaderOptions {
   strategies: Pick<StrategyService, 'stop'>
   userLogs: UserLogs
   actor: Actor
+  /** Engines sharing the database: the stop of a strategy that failed to load is fenced like any write. */
+  fence?: WriteFence
 }
 
 /**
@@ -33,7 +36,7 @@ export class StrategyLoader {
       return runner
     } catch (error) {
       userLogs.log(s.user_id, 'error', `strategy ${s.strategy_id} failed to load: ${String(error)}`)
-      await this.options.strategies.stop(s.strategy_id, this.options.actor, {reason: `failed to load: ${String(error)}`.slice(0, 250)}).catch(() => {})
+      await this.options.strategies.stop(s.strategy_id, this.options.actor, {reason: `failed to load: ${String(error)}`.slice(0, 250), fence: this.options.fence}).catch(() => {})
       return undefined
     }
   }

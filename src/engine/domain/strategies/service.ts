@@ -2,6 +2,7 @@ import {conflict, invalidInput, notFound} from '../../errors.js'
 import {type Strategy, type StrategyPatch, type Store} from '../../store/index.js'
 import {openOrderStatuses, strategyStatuses, strategyTypes, type StrategyStatus} from '../statuses.js'
 import type {Actor, ServiceDeps} from '../context.js'
+import type {WriteFence} from '../shards.js'
 import {strategyEvents} from '../events.js'
 import {formatStrategyId} from '../ids.js'
 import {computePnl, type PnlResult} from '../pnl.js'
@@ -113,10 +114,12 @@ export class StrategyService {
     return {total, page, limit, strategies}
   }
 
-  private async setStatus(strategyId: string, to: StrategyStatus, actor: Actor, reason?: string): Promise<{strategy: Strategy; previous: StrategyStatus; changed: boolean}> {
+  private async setStatus(strategyId: string, to: StrategyStatus, actor: Actor, reason?: string, fence?: WriteFence): Promise<{strategy: Strategy; previous: StrategyStatus; changed: boolean}> {
     return this.store.transaction(async (tx) => {
       const current = await this.get(strategyId, tx)
       const s = (await tx.strategies.findForUpdate(current.strategy_id))!
+      // An engine that lost this user's shard leaves the strategy to the engine that has it now.
+      if (fence && !(await fence(tx, [s.user_id])).has(s.user_id)) return {strategy: s, previous: s.status, changed: false}
       if (to === 'running') {
         const user = await tx.users.findById(s.user_id)
         if (!user || user.status !== 'active')
@@ -134,8 +137,9 @@ export class StrategyService {
     return this.setStatus(strategyId, 'running', actor)
   }
 
-  stop(strategyId: string, actor: Actor, options: {pause?: boolean; reason?: string} = {}) {
-    return this.setStatus(strategyId, options.pause ? 'paused' : 'stopped', actor, validReason(options.reason))
+  /** `fence`: an engine sharing the database stops a strategy only while it holds the user's shard. */
+  stop(strategyId: string, actor: Actor, options: {pause?: boolean; reason?: string; fence?: WriteFence} = {}) {
+    return this.setStatus(strategyId, options.pause ? 'paused' : 'stopped', actor, validReason(options.reason), options.fence)
   }
 
   /** Replaces the settings given in `config` (name, parameters, risk_management, schedule). */
