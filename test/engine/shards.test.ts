@@ -3,6 +3,7 @@ import {fairShare, planBalance, shardOf} from '../../src/engine/domain/shards.js
 import {openHandle} from '../../src/engine/handle.js'
 import type {ShardLease} from '../../src/engine/store/index.js'
 import {backendKinds, type BackendKind} from '../helpers/backends.js'
+import {momentum, newUser, restingOrder, runningStrategy} from '../helpers/engine-parts.js'
 import {useEngine} from '../helpers/suite.js'
 
 /**
@@ -128,4 +129,40 @@ describe.each(backendKinds)('shard leases on %s', (kind: BackendKind) => {
         await other.close()
       }
     })
+})
+
+describe.each(backendKinds)("one engine's share of the rows, selected by the database on %s", (kind: BackendKind) => {
+  const ctx = useEngine(kind)
+
+  it("the database's CRC32(user_id) % count is shardOf, for any id", async () => {
+    for (const id of ['U000001', 'U999999', 'user-ü-ß', '用户42', "x'; DROP TABLE users; --", ''])
+      for (const count of [64, 7]) {
+        const rows = await ctx.engine.db.knex.raw('SELECT (CRC32(?) % ?) AS s', [id, count])
+        const s = kind === 'mariadb' ? rows[0][0].s : rows[0].s
+        expect(Number(s), `${id} % ${count}`).toBe(shardOf(id, count))
+      }
+  })
+
+  it('active users, running strategies and open orders of some shards: exactly their rows, none of the others', async () => {
+    const users = []
+    for (let i = 0; i < 24; i++) users.push(await newUser(ctx.engine, 'scope'))
+    for (const u of users.slice(0, 12)) {
+      await runningStrategy(ctx.engine, u.user_id, momentum())
+      await restingOrder(ctx.engine, u.user_id)
+    }
+    const {store} = ctx.engine
+    const mine = [...new Set(users.slice(0, 6).map((u) => shardOf(u.user_id, 64)))]
+    const scope = {count: 64, shards: mine}
+    const inScope = (id: string) => mine.includes(shardOf(id, 64))
+    const ids = (rows: Array<{user_id: string}>) => rows.map((r) => r.user_id).sort()
+    const all = {users: await store.users.active(), strategies: await store.strategies.running('all'), orders: await store.orders.openForUsers('all')}
+    expect(ids(await store.users.active(scope))).toEqual(ids(all.users.filter((u) => inScope(u.user_id))))
+    expect(ids(await store.strategies.running('all', scope))).toEqual(ids(all.strategies.filter((s) => inScope(s.user_id))))
+    expect(ids(await store.orders.openForUsers('all', scope))).toEqual(ids(all.orders.filter((o) => inScope(o.user_id))))
+    // Not trivially everything: some users fall outside the scope, and with no shards nothing is read.
+    expect((await store.users.active(scope)).length).toBeLessThan(all.users.length)
+    expect((await store.users.active(scope)).length).toBeGreaterThanOrEqual(6)
+    expect(await store.users.active({count: 64, shards: []})).toEqual([])
+    expect(await store.orders.openForUsers('all', {count: 64, shards: []})).toEqual([])
+  })
 })

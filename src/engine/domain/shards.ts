@@ -1,3 +1,4 @@
+import {crc32} from 'node:zlib'
 import type {ShardLease, Store} from '../store/index.js'
 
 /**
@@ -9,14 +10,13 @@ import type {ShardLease, Store} from '../store/index.js'
 /** Users are split into this many shards (fixed: a user's shard must not change while engines run). */
 export const SHARD_COUNT = 64
 
-/** The shard of a user: FNV-1a of the id, stable across processes, hosts and versions. */
+/**
+ * The shard of a user: CRC-32 of the id's UTF-8 bytes, stable across processes, hosts and versions,
+ * and the same as SQL's `CRC32(user_id) % count` (built into MySQL/MariaDB, registered on SQLite), so
+ * an engine reads its share of the rows without reading the rest.
+ */
 export function shardOf(userId: string, shardCount: number): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < userId.length; i++) {
-    h ^= userId.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return (h >>> 0) % shardCount
+  return crc32(userId) % shardCount
 }
 
 /**

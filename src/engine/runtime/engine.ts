@@ -126,7 +126,7 @@ export class MonitoringEngine {
           liveEngines: async () => (await store.instances.live(this.config.engine.shard_lease_ms)).filter((i) => !goneHere(i)).map((i) => i.instance_id),
           onChange: async (gained, lost) => {
             logger.info('shards changed', {gained: gained.length, lost: lost.length, held: this.keeper!.shards.length, leader: this.keeper!.isLeader})
-            await this.sync?.reload()
+            await this.sync?.reload(gained)
           },
         })
         // A crashed engine of this host (its pid gone) holds leases nobody needs to wait out.
@@ -153,7 +153,7 @@ export class MonitoringEngine {
         this.scheduler?.wake('follow')
       }
       const keeper = this.keeper
-      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeReaders, owns: keeper ? (id) => keeper.owns(id) : undefined}))
+      const sync = (this.sync = new StateSync({store, state: this.state, loader, userLogs, follow: (symbols) => market.follow(symbols), deliver: (e) => this.deliver(e), onCommit: wakeReaders, owns: keeper ? (id) => keeper.owns(id) : undefined, scope: keeper ? () => ({count: SHARD_COUNT, shards: keeper.shards}) : undefined}))
       const trading = (this.trading = new TradingPath({
         store,
         state: this.state,

@@ -1,7 +1,8 @@
 import {OutboxCursor} from '../bus/outbox-cursor.js'
 import {isActiveUser, isRunningStrategy} from '../domain/statuses.js'
 import type {UserLogs} from '../logging/user-logs.js'
-import type {Order, Store, StoredEvent, Strategy} from '../store/index.js'
+import {shardOf} from '../domain/shards.js'
+import type {Order, ShardScope, Store, StoredEvent, Strategy} from '../store/index.js'
 import {ChangeDetector} from './change-detector.js'
 import type {MonitorState} from './monitor-state.js'
 import type {StrategyLoader} from './strategy-loader.js'
@@ -21,6 +22,8 @@ export interface StateSyncOptions {
   onCommit?: (events: number) => void
   /** Several engines on one database: the users this engine handles (its shards). Default: all. */
   owns?: (userId: string) => boolean
+  /** With `owns`: the shards those users are in, so that only their rows are read. */
+  scope?: () => ShardScope
 }
 
 /**
@@ -64,19 +67,24 @@ export class StateSync {
 
   /**
    * Reads what to monitor again, keeping the runners that are still current: at start, and when this
-   * engine's shards change (users of shards taken are loaded, those of shards lost dropped).
+   * engine's shards change. Then `gained` names the shards taken: only their users' rows are read,
+   * and the users of shards lost are dropped from memory.
    */
-  async reload(): Promise<void> {
+  async reload(gained?: readonly number[]): Promise<void> {
     const {store, state} = this.options
-    const users = (await store.users.active()).filter((u) => this.owns(u.user_id))
+    const owned = this.options.scope?.()
+    const scope = owned && gained ? {count: owned.count, shards: gained} : owned
+    const users = (await store.users.active(scope)).filter((u) => this.owns(u.user_id))
     const active = new Set(users.map((u) => u.user_id))
-    for (const id of [...state.monitors.keys()]) if (!active.has(id)) this.dropUser(id)
+    const read = scope && new Set(scope.shards)
+    const wasRead = (id: string) => !read || read.has(shardOf(id, scope.count))
+    for (const id of [...state.monitors.keys()]) if (!this.owns(id) || (wasRead(id) && !active.has(id))) this.dropUser(id)
     for (const u of users) state.addUser(u)
-    const strategies = (await store.strategies.running('all')).filter((s) => active.has(s.user_id))
+    const strategies = (await store.strategies.running('all', scope)).filter((s) => active.has(s.user_id))
     const fresh: string[] = []
     for (const s of strategies) if ((await this.ensureRunner(s)) === 'new') fresh.push(s.strategy_id)
     await this.loadPositions(fresh)
-    this.track(await store.orders.openForUsers('all'))
+    this.track(await store.orders.openForUsers('all', scope))
     this.lastScanAt = new Date()
   }
 

@@ -1,5 +1,6 @@
 import {existsSync, mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {crc32} from 'node:zlib'
 import knexFactory, {type Knex} from 'knex'
 import type {LoadedConfig} from '../config/index.js'
 import {redactUrl} from '../config/index.js'
@@ -86,12 +87,14 @@ function buildKnex(loaded: LoadedConfig, withDatabase = true): Knex {
       pool: {
         min: 1,
         max: 1,
-        afterCreate(conn: {pragma(s: string): unknown}, done: (err: Error | null, conn: unknown) => void) {
+        afterCreate(conn: {pragma(s: string): unknown; function(name: string, options: {deterministic: boolean}, fn: (v: unknown) => unknown): unknown}, done: (err: Error | null, conn: unknown) => void) {
           // WAL lets the TUI and the CLI read while the engine writes; FKs are off by default in SQLite.
           conn.pragma('journal_mode = WAL')
           conn.pragma('foreign_keys = ON')
           conn.pragma('busy_timeout = 5000')
           conn.pragma('synchronous = NORMAL')
+          // MySQL's CRC32(), which a user's shard is computed with (ShardScope).
+          conn.function('CRC32', {deterministic: true}, (v) => (v === null ? null : crc32(String(v))))
           done(null, conn)
         },
       },

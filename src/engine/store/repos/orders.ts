@@ -1,6 +1,7 @@
 import type {Knex} from 'knex'
 import {openOrderStatuses, type ChangeSource, type OrderSide, type OrderStatus, type OrderType, type TimeInForce} from '../../domain/statuses.js'
 import {chunkRows, insertChunked, type Dialect} from '../dialect.js'
+import {inShards, type ShardScope} from '../shard-scope.js'
 
 export interface Order {
   order_id: string
@@ -163,11 +164,11 @@ export class OrderRepo {
     return rows.map((r) => this.toOrder(r))
   }
 
-  /** Every open order of the given users: what the engine monitors (one query). */
-  async openForUsers(userIds: string[] | 'all'): Promise<Order[]> {
+  /** Every open order of the given users (or all, of the scope's shards when given): what the engine monitors (one query). */
+  async openForUsers(userIds: string[] | 'all', scope?: ShardScope): Promise<Order[]> {
     const q = this.knex('orders').whereIn('status', [...openOrderStatuses])
     if (userIds !== 'all') q.whereIn('user_id', userIds)
-    const rows = await q
+    const rows = await inShards(q, 'user_id', scope)
     return rows.map((r) => this.toOrder(r))
   }
 

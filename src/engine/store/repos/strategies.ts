@@ -1,6 +1,7 @@
 import type {Knex} from 'knex'
 import type {StrategyStatus, StrategyType} from '../../domain/statuses.js'
 import type {Dialect} from '../dialect.js'
+import {inShards, type ShardScope} from '../shard-scope.js'
 
 export interface Strategy {
   strategy_id: string
@@ -132,10 +133,11 @@ export class StrategyRepo {
     return this.knex('strategies').where({strategy_id: strategyId}).delete()
   }
 
-  async running(userIds: string[] | 'all'): Promise<Strategy[]> {
+  /** Running strategies of the given users (or all), of the scope's shards only when given. */
+  async running(userIds: string[] | 'all', scope?: ShardScope): Promise<Strategy[]> {
     const q = this.knex('strategies').where('status', 'running')
     if (userIds !== 'all') q.whereIn('user_id', userIds)
-    return (await q).map((r) => this.toStrategy(r))
+    return (await inShards(q, 'user_id', scope)).map((r) => this.toStrategy(r))
   }
 
   async findMany(ids: string[]): Promise<Strategy[]> {

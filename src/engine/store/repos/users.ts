@@ -1,6 +1,7 @@
 import type {Knex} from 'knex'
 import {openOrderStatuses, type UserRole, type UserStatus, type UserType} from '../../domain/statuses.js'
 import type {Dialect} from '../dialect.js'
+import {inShards, type ShardScope} from '../shard-scope.js'
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -146,8 +147,9 @@ export class UserRepo {
     return {total: Number(n), users: rows.map((r) => this.toUser(r))}
   }
 
-  async active(): Promise<User[]> {
-    return (await this.knex('users').where('status', 'active')).map((r) => this.toUser(r))
+  /** Active users, of the scope's shards only when given. */
+  async active(scope?: ShardScope): Promise<User[]> {
+    return (await inShards(this.knex('users').where('status', 'active'), 'user_id', scope)).map((r) => this.toUser(r))
   }
 
   async findMany(ids: string[]): Promise<User[]> {
