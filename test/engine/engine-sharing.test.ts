@@ -25,13 +25,13 @@ describe('engines sharing one MariaDB database', () => {
     for (const e of engines.splice(0)) await e.stop().catch(() => {})
   })
 
-  const configFor = (home: string): LoadedConfig =>
+  const configFor = (home: string, sharing = 'true'): LoadedConfig =>
     loadConfig({
       cwd: ctx.backend.dir,
       env: {
         ...ctx.backend.env,
         ORDERMON_HOME: home,
-        ORDERMON__ENGINE__SHARING: 'true',
+        ORDERMON__ENGINE__SHARING: sharing,
         ORDERMON__ENGINE__SHARD_LEASE_MS: '1500',
         ORDERMON__ENGINE__TICK_MS: '60000',
         ORDERMON__ENGINE__POLL_MS: '20',
@@ -40,8 +40,8 @@ describe('engines sharing one MariaDB database', () => {
         ORDERMON__ENGINE__HOUSEKEEPING_MS: '3600000',
       },
     })
-  const start = async (name: string) => {
-    const e = new MonitoringEngine({loaded: configFor(`${ctx.backend.dir}/home-${name}`), version: 'test-sharing'})
+  const start = async (name: string, sharing = 'true') => {
+    const e = new MonitoringEngine({loaded: configFor(`${ctx.backend.dir}/home-${name}`, sharing), version: 'test-sharing'})
     engines.push(e)
     await e.start()
     return e
@@ -66,6 +66,20 @@ describe('engines sharing one MariaDB database', () => {
     await until('the hand-over', () => keeperOf(a).shards.length === SHARD_COUNT && keeperOf(a).isLeader, 10_000)
     expect(Date.now() - t0).toBeLessThan(3000)
     await until('all users on the remaining engine', () => monitored(a).size === users.length, 10_000)
+  })
+
+  it('an engine with sharing off and sharing engines never run together on one database, whichever starts first', async () => {
+    const owned = async () => Number((await ctx.engine.db.knex('shard_leases').whereNotNull('owner').count({n: '*'}))[0]!.n)
+    const lone = await start('lone', 'false')
+    await expect(start('joiner')).rejects.toMatchObject({kind: 'conflict', message: expect.stringMatching(/An engine runs alone on .*instance .* on host .*pid \d+/)})
+    expect(await owned()).toBe(0)
+    await lone.stop()
+    engines.splice(engines.indexOf(lone), 1)
+    // Now the other way round: a lone engine is refused beside a sharing one.
+    const shared = await start('sharer')
+    expect(keeperOf(shared).shards).toHaveLength(SHARD_COUNT)
+    await expect(start('lone-again', 'false')).rejects.toMatchObject({kind: 'conflict', message: expect.stringMatching(/Another engine is running/)})
+    expect(keeperOf(shared).shards).toHaveLength(SHARD_COUNT)
   })
 
   it("a crashed engine of this host (its pid gone) does not hold its leases: a new engine takes them at once", async () => {

@@ -18,7 +18,7 @@ import {metricsMessage, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {StoredEvent} from '../store/index.js'
 import {Heartbeat} from './heartbeat.js'
 import {Housekeeping} from './housekeeping.js'
-import {claimDatabase, goneHere, markOurs, releaseClaim} from './instance-claim.js'
+import {claimDatabase, goneHere, joinDatabase, releaseClaim} from './instance-claim.js'
 import {ShardKeeper} from './shard-keeper.js'
 import {SHARD_COUNT} from '../domain/shards.js'
 import {invalidInput} from '../errors.js'
@@ -115,9 +115,9 @@ export class MonitoringEngine {
       const services = (this.services = await openHandle({loaded}))
       const store = services.store
       if (sharesDatabase(this.config)) {
-        // Engines share the database: this one's row first, so the others count it in the split.
-        markOurs(this.instanceId)
-        await store.instances.heartbeat(this.instanceRow('starting'))
+        // Engines share the database: this one's row first, so the others count it in the split
+        // (refused while an engine with sharing off runs there).
+        await joinDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)
         this.keeper = new ShardKeeper({
           store,
           instanceId: this.instanceId,

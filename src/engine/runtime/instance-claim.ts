@@ -29,6 +29,26 @@ export async function claimDatabase(store: Store, row: InstanceRow, ttlMs: numbe
   )
 }
 
+/** A sharing engine's heartbeat carries its shard count (0 while it starts); one running alone has none. */
+const runsAlone = (i: EngineInstance) => typeof i.info.shards !== 'number'
+
+/**
+ * Joins a database whose engines share the users (engine.sharing), or refuses while an engine runs
+ * there alone (sharing off): both would handle every user. Under the same lock as claimDatabase, so a
+ * lone engine and a sharing one starting at once cannot both get in.
+ */
+export async function joinDatabase(store: Store, row: InstanceRow, ttlMs: number, label: string): Promise<void> {
+  const alone = await store.transaction((tx) => tx.instances.claim({...row, info: {...row.info, shards: 0, leader: false}}, ttlMs, goneHere, runsAlone))
+  if (alone.length === 0) {
+    ours.add(row.instance_id)
+    return
+  }
+  throw conflict(
+    `An engine runs alone on ${label} (engine.sharing false): ${describe(alone[0]!)}.`,
+    `Stop it first (\`ordermon stop\` on ${alone[0]!.hostname}), or give every engine on this database the same engine.sharing.`,
+  )
+}
+
 /**
  * The id of an engine that claimed the database after this one started, if one is live: it was
  * let in because this engine's heartbeat looked dead, so this one is the one that must yield.
@@ -36,11 +56,6 @@ export async function claimDatabase(store: Store, row: InstanceRow, ttlMs: numbe
 export async function supersededBy(store: Store, instanceId: string, startedAt: Date, ttlMs: number): Promise<string | undefined> {
   const others = await store.instances.live(ttlMs, instanceId)
   return others.find((i) => Date.parse(i.started_at) > startedAt.getTime() && !goneHere(i))?.instance_id
-}
-
-/** An engine of this process that shares the database (no claim): known alive, not a crash. */
-export function markOurs(instanceId: string): void {
-  ours.add(instanceId)
 }
 
 /** This engine no longer runs (stopped or failed to start). */

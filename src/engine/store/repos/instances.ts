@@ -45,14 +45,16 @@ export class InstanceRepo {
    * `engine.claim` counter's row lock (MySQL) or the write lock (SQLite), so two engines starting
    * at once cannot both see an empty field. Returns the live engines found instead of claiming,
    * or [] once this engine's row is written. `isGone` lets the caller discard rows of engines it
-   * knows are dead (same host, pid gone) without waiting for their heartbeat to age.
+   * knows are dead (same host, pid gone) without waiting for their heartbeat to age. `blocks` says
+   * which live engines stand in the way (every one, unless told: engines joining a shared database
+   * are blocked only by one that runs alone).
    */
-  async claim(row: InstanceRow, ttlMs: number, isGone: (i: EngineInstance) => boolean): Promise<EngineInstance[]> {
+  async claim(row: InstanceRow, ttlMs: number, isGone: (i: EngineInstance) => boolean, blocks: (i: EngineInstance) => boolean = () => true): Promise<EngineInstance[]> {
     await new SequenceRepo(this.knex).allocate('engine.claim')
     const live = await this.live(ttlMs, row.instance_id)
     const gone = live.filter(isGone)
     if (gone.length) await this.knex('engine_instances').whereIn('instance_id', gone.map((i) => i.instance_id)).update({status: 'failed'})
-    const others = live.filter((i) => !isGone(i))
+    const others = live.filter((i) => !isGone(i) && blocks(i))
     if (others.length === 0) await this.heartbeat({...row, status: 'starting'})
     return others
   }
