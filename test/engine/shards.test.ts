@@ -163,6 +163,7 @@ describe.each(backendKinds)("one engine's share of the rows, selected by the dat
     expect((await store.users.active(scope)).length).toBeLessThan(all.users.length)
     expect((await store.users.active(scope)).length).toBeGreaterThanOrEqual(6)
     expect(await store.users.active({count: 64, shards: []})).toEqual([])
+    expect(ids(await store.users.active({count: 64, shards: Array.from({length: 64}, (_, i) => i)}))).toEqual(ids(all.users))
     expect(await store.orders.openForUsers('all', {count: 64, shards: []})).toEqual([])
   })
 })
