@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import type {EventMessage} from '../../src/engine/bus/channels.js'
-import {loadConfig, type LoadedConfig} from '../../src/engine/config/index.js'
+import {loadConfig, sharesDatabase, type LoadedConfig} from '../../src/engine/config/index.js'
 import {readState, type EngineState} from '../../src/engine/daemon/pidfile.js'
 import {MonitoringEngine} from '../../src/engine/runtime/engine.js'
 import {backendKinds, type BackendKind} from '../helpers/backends.js'
@@ -148,6 +148,10 @@ describe.each(backendKinds)('MonitoringEngine wiring on %s', (kind: BackendKind)
     expect(engine.config.order.validation.max_quantity).toBe(500)
     // Back to the start: every section that moved is named again.
     expect(engine.reload(configFor())).toEqual(['logging', 'engine', 'order'])
+    // Whether it shares the database was settled at start: a reload keeps it.
+    const started = engine.config.engine.sharing
+    expect(engine.reload(configFor({ORDERMON__ENGINE__SHARING: started === false ? 'true' : 'false'}))).toEqual([])
+    expect(engine.config.engine.sharing).toBe(started)
     // Still running after the reloads.
     expect(engine.loopHandles).toBeGreaterThan(0)
     expect(engine.status().status).toBe('running')
@@ -158,8 +162,9 @@ describe.each(backendKinds)('MonitoringEngine wiring on %s', (kind: BackendKind)
     const engine = await startEngine()
     await until('the first heartbeat', async () => (await ctx.engine.store.instances.find(engine.instanceId))?.status === 'running')
     expect(engine.loopHandles).toBeGreaterThan(0)
-    // One per loop at most: changes, follow, market, heartbeat, metrics, notify, housekeeping.
-    expect(engine.loopHandles).toBeLessThanOrEqual(7)
+    // One per loop at most: changes, follow, market, heartbeat, metrics, notify, housekeeping, and
+    // shards where engines share the database (MariaDB, by default).
+    expect(engine.loopHandles).toBeLessThanOrEqual(sharesDatabase(engine.config) ? 8 : 7)
     // The measure below sees the engine's timers while it runs.
     expect(timeouts()).toBeGreaterThan(before)
     expect((await ctx.engine.store.instances.live(60_000)).map((i) => i.instance_id)).toContain(engine.instanceId)

@@ -299,17 +299,19 @@ export class MonitoringEngine {
 
   /**
    * SIGHUP: re-reads the configuration and applies what can change at run time (log level, loop
-   * intervals, retention, risk limits for new strategies). Database, Redis, market and venue need a
-   * restart. An invalid configuration is refused and the running one kept.
+   * intervals, retention, risk limits for new strategies). Database, Redis, market, venue and
+   * engine.sharing need a restart. An invalid configuration is refused and the running one kept.
    */
   reload(next: LoadedConfig): string[] {
     // Rules first: a bad rule refuses the whole reload, and the running configuration is kept.
     this.alerts?.reload(next)
     const before = this.config
-    // Paths (home, pidfile, logs) and connections stay as they were started.
-    this.options.loaded = {...next, paths: this.options.loaded.paths}
+    // Paths (home, pidfile, logs) and connections stay as they were started; so does whether this
+    // engine shares the database (its leases or its claim were taken at start).
+    const config = {...next.config, engine: {...next.config.engine, sharing: before.engine.sharing}}
+    this.options.loaded = {...next, config, paths: this.options.loaded.paths}
     if (this.logger) this.logger.level = next.config.logging.level
-    const changed = (['logging', 'engine', 'order', 'strategy', 'monitoring', 'notification'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next.config[k]))
+    const changed = (['logging', 'engine', 'order', 'strategy', 'monitoring', 'notification'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(config[k]))
     this.logger?.info('configuration reloaded', {changed})
     return changed
   }
