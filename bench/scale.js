@@ -81,7 +81,7 @@ async function run(engines) {
     const startMs = Math.round(performance.now() - t0)
     // Let each engine load its users after the last change of shards, then read their heartbeats.
     await sleep(3000)
-    const perEngine = procs.map((p) => ({users: state(p)?.users, strategies: state(p)?.strategies, open_orders: state(p)?.open_orders, shards: state(p)?.shards, rss_mb: rssMb(p.child.pid)}))
+    const perEngine = procs.map((p) => ({users: state(p)?.users, strategies: state(p)?.strategies, open_orders: state(p)?.open_orders, shards: state(p)?.shards, leader: state(p)?.leader, rss_mb: rssMb(p.child.pid)}))
 
     // Raw SQL from outside, timed from its commit to the event on Redis (the leader's detector and relay).
     const sub = new Redis(REDIS)

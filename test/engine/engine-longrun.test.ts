@@ -100,6 +100,9 @@ describe.each(backendKinds)('engine for the long run on %s', (kind: BackendKind)
         ORDERMON__ENGINE__PAPER_LATENCY_MS: '0',
         ORDERMON__ENGINE__INSTANCE_TTL_MS: '1500',
         ORDERMON__MONITORING__STORE_INTERVAL: '1',
+        // One engine per database here (the claim, its refusal, yielding): engines sharing
+        // MariaDB have their own suite (engine-sharing.test.ts).
+        ORDERMON__ENGINE__SHARING: 'false',
         ...extra,
       },
     })

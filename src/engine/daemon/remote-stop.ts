@@ -22,7 +22,7 @@ export async function requestStop(options: {loaded: LoadedConfig; instance?: str
     const store = Store.over(db)
     const ttl = loaded.config.engine.instance_ttl_ms
     const asked = await store.instances.requestStop(ttl, options.instance ? [options.instance] : undefined)
-    if (options.instance && asked.length === 0) throw notFound(`No live engine ${options.instance} on this database.`, 'See `ordermon status` (with engine.sharing) or `ordermon system status` for the live engines.')
+    if (options.instance && asked.length === 0) throw notFound(`No live engine ${options.instance} on this database.`, 'See `ordermon status` or `ordermon system status` for the live engines.')
     const deadline = Date.now() + options.timeoutS * 1000
     let running = asked
     while (running.length && Date.now() < deadline) {
