@@ -12,25 +12,19 @@ const num = (min: number, max: number) =>
     (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
     z.number({invalid_type_error: 'expected a number'}).min(min).max(max),
   )
-const bool = () =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v
-    const s = v.trim().toLowerCase()
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true
-    if (['0', 'false', 'no', 'off'].includes(s)) return false
-    return v
-  }, z.boolean({invalid_type_error: 'expected true or false'}))
+// 'yes'/'on'/'1' and their opposites, whatever the case; anything else is left for the schema to refuse.
+const yesNo = (v: unknown) => {
+  if (typeof v !== 'string') return v
+  const s = v.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true
+  if (['0', 'false', 'no', 'off'].includes(s)) return false
+  return v
+}
+const bool = () => z.preprocess(yesNo, z.boolean({invalid_type_error: 'expected true or false'}))
 const str = () => z.string().min(1, 'must not be empty')
 // auto, or a yes/no in any of bool()'s spellings.
 const autoOrBool = () =>
-  z.preprocess((v) => {
-    if (typeof v === 'string' && v.trim().toLowerCase() === 'auto') return 'auto'
-    if (typeof v !== 'string') return v
-    const s = v.trim().toLowerCase()
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true
-    if (['0', 'false', 'no', 'off'].includes(s)) return false
-    return v
-  }, z.union([z.literal('auto'), z.boolean()], {errorMap: () => ({message: 'expected auto, true or false'})}))
+  z.preprocess((v) => (typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : yesNo(v)), z.union([z.literal('auto'), z.boolean()], {errorMap: () => ({message: 'expected auto, true or false'})}))
 // YAML reads `password: 98765432` as a number; a secret is text whatever it looks like.
 const secret = () => z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string())
 

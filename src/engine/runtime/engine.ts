@@ -18,7 +18,7 @@ import {metricsMessage, type MetricsSnapshot} from '../metrics/snapshot.js'
 import type {StoredEvent} from '../store/index.js'
 import {Heartbeat} from './heartbeat.js'
 import {Housekeeping} from './housekeeping.js'
-import {claimDatabase, goneHere, joinDatabase, releaseClaim} from './instance-claim.js'
+import {claimDatabase, goneHere, releaseClaim} from './instance-claim.js'
 import {ShardKeeper} from './shard-keeper.js'
 import {SHARD_COUNT} from '../domain/shards.js'
 import {invalidInput} from '../errors.js'
@@ -114,10 +114,11 @@ export class MonitoringEngine {
       ))
       const services = (this.services = await openHandle({loaded}))
       const store = services.store
-      if (sharesDatabase(this.config)) {
-        // Engines share the database: this one's row first, so the others count it in the split
-        // (refused while an engine with sharing off runs there).
-        await joinDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)
+      // One engine per database, or engines sharing it (this one's row first, so the others count it
+      // in the split): refused with the engine in the way named.
+      const sharing = sharesDatabase(this.config)
+      await claimDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label, {sharing})
+      if (sharing) {
         this.keeper = new ShardKeeper({
           store,
           instanceId: this.instanceId,
@@ -134,9 +135,6 @@ export class MonitoringEngine {
           const i = await store.instances.find(id)
           return Boolean(i && goneHere(i))
         })
-      } else {
-        // One engine per database: refused with the live one named.
-        await claimDatabase(store, this.instanceRow('starting'), this.config.engine.instance_ttl_ms, services.db.label)
       }
       if (redisConfigured(this.config)) {
         this.redis = await connectRedis(this.config)

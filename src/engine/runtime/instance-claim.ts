@@ -11,41 +11,32 @@ export const goneHere = (i: EngineInstance) => i.hostname === hostname() && (i.p
 
 const describe = (i: EngineInstance) => `instance ${i.instance_id} on host ${i.hostname}, pid ${i.pid}, heartbeat ${((i.heartbeat_age_ms ?? 0) / 1000).toFixed(1)}s ago`
 
+/** A sharing engine's heartbeat carries its shard count (0 while it starts); one running alone has none. */
+const runsAlone = (i: EngineInstance) => typeof i.info.shards !== 'number'
+
 /**
- * Claims the database for this engine, or refuses with the live engine named and what to do.
- * A crashed engine on this host is recognised at once; one on another host once its heartbeat is
- * older than `ttlMs`.
+ * Claims the database for this engine, or refuses with the engine in the way named and what to do.
+ * Alone (engine.sharing off): any live engine is in the way. Sharing: only one running alone is,
+ * since both would handle every user. One lock serialises both, so engines starting at once cannot
+ * both get in. A crashed engine on this host is recognised at once; one on another host once its
+ * heartbeat is older than `ttlMs`.
  */
-export async function claimDatabase(store: Store, row: InstanceRow, ttlMs: number, label: string): Promise<void> {
-  const others = await store.transaction((tx) => tx.instances.claim(row, ttlMs, goneHere))
+export async function claimDatabase(store: Store, row: InstanceRow, ttlMs: number, label: string, options: {sharing: boolean}): Promise<void> {
+  const claimed = options.sharing ? {...row, info: {...row.info, shards: 0, leader: false}} : row
+  const others = await store.transaction((tx) => tx.instances.claim(claimed, ttlMs, goneHere, options.sharing ? runsAlone : undefined))
   if (others.length === 0) {
     ours.add(row.instance_id)
     return
   }
   const live = others[0]!
+  if (options.sharing)
+    throw conflict(
+      `An engine runs alone on ${label} (engine.sharing false): ${describe(live)}.`,
+      `Stop it first (\`ordermon stop\` on ${live.hostname}), or give every engine on this database the same engine.sharing.`,
+    )
   throw conflict(
     `Another engine is running on ${label}: ${describe(live)}.`,
     `Stop it first (\`ordermon stop\` on ${live.hostname}, with its ORDERMON_HOME), or use another database. If it crashed, its claim lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat.`,
-  )
-}
-
-/** A sharing engine's heartbeat carries its shard count (0 while it starts); one running alone has none. */
-const runsAlone = (i: EngineInstance) => typeof i.info.shards !== 'number'
-
-/**
- * Joins a database whose engines share the users (engine.sharing), or refuses while an engine runs
- * there alone (sharing off): both would handle every user. Under the same lock as claimDatabase, so a
- * lone engine and a sharing one starting at once cannot both get in.
- */
-export async function joinDatabase(store: Store, row: InstanceRow, ttlMs: number, label: string): Promise<void> {
-  const alone = await store.transaction((tx) => tx.instances.claim({...row, info: {...row.info, shards: 0, leader: false}}, ttlMs, goneHere, runsAlone))
-  if (alone.length === 0) {
-    ours.add(row.instance_id)
-    return
-  }
-  throw conflict(
-    `An engine runs alone on ${label} (engine.sharing false): ${describe(alone[0]!)}.`,
-    `Stop it first (\`ordermon stop\` on ${alone[0]!.hostname}), or give every engine on this database the same engine.sharing.`,
   )
 }
 
